@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Conntrack is the source of truth for a flow's backend.  When a backend
+ * goes away (or down), the flows nf_nat bound to it must go too, or UDP
+ * clients that keep their 5-tuple (DNS resolvers do) would send into a
+ * black hole until the entry times out: kube-proxy's best-known failure.
+ * TCP flows are left to finish unless asked, as Kubernetes does.
+ */
+#include <net/ipv6.h>
+#include <net/netfilter/nf_conntrack.h>
+#include <net/netfilter/nf_conntrack_tuple.h>
+
+#include "kclusterip.h"
+
+struct kcip_ct_match {
+	const struct kcip_svc_key *key;
+	const struct kcip_backend *be;	/* NULL: every backend */
+	bool tcp_too;
+};
+
+static bool kcip_addr_eq(u8 family, const union nf_inet_addr *a,
+			 const union nf_inet_addr *b)
+{
+	if (family == AF_INET)
+		return a->ip == b->ip;
+	return ipv6_addr_equal(&a->in6, &b->in6);
+}
+
+static int kcip_ct_matches(struct nf_conn *ct, void *data)
+{
+	const struct kcip_ct_match *m = data;
+	const struct nf_conntrack_tuple *orig, *reply;
+
+	if (!(ct->status & IPS_DST_NAT) || nf_ct_l3num(ct) != m->key->family)
+		return 0;
+
+	orig = &ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple;
+	if (orig->dst.protonum != m->key->proto ||
+	    orig->dst.u.all != m->key->port ||
+	    !kcip_addr_eq(m->key->family, &orig->dst.u3, &m->key->addr))
+		return 0;
+	if (orig->dst.protonum == IPPROTO_TCP && !m->tcp_too)
+		return 0;
+
+	if (!m->be)
+		return 1;
+	reply = &ct->tuplehash[IP_CT_DIR_REPLY].tuple;
+	return reply->src.u.all == m->be->port &&
+	       kcip_addr_eq(m->key->family, &reply->src.u3, &m->be->addr);
+}
+
+/* Remove the NATed flows of Service @key (to backend @be, if given). */
+void kcip_ct_flush(struct net *net, const struct kcip_svc_key *key,
+		   const struct kcip_backend *be, bool tcp_too)
+{
+	struct kcip_ct_match m = { .key = key, .be = be, .tcp_too = tcp_too };
+	struct nf_ct_iter_data iter = { .net = net, .data = &m };
+
+	if (key->proto == IPPROTO_TCP && !tcp_too)
+		return;
+	nf_ct_iterate_cleanup_net(kcip_ct_matches, &iter);
+}

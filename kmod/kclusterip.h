@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * kclusterip internal definitions.
+ *
+ * Per network namespace, Services live in an rhashtable keyed by
+ * (address, port, family, protocol) and in a list kept for dumps.  Everything
+ * the packet path reads of a Service (options and backends) is one
+ * struct kcip_svc_cfg, replaced whole under RCU on each change and never
+ * edited in place.  Changes are serialised by the per-netns mutex.
+ */
+#ifndef _KCLUSTERIP_H
+#define _KCLUSTERIP_H
+
+#include <linux/mutex.h>
+#include <linux/rhashtable.h>
+#include <linux/u64_stats_sync.h>
+#include <linux/netfilter.h>
+#include <net/net_namespace.h>
+#include <linux/kclusterip.h>
+
+struct netlink_ext_ack;
+
+/* Hash key: laid out without padding and always fully initialised. */
+struct kcip_svc_key {
+	union nf_inet_addr addr;
+	__be16 port;
+	u8 family;
+	u8 proto;
+};
+
+enum kcip_counter {
+	KCIP_C_NEW_FLOWS,
+	KCIP_C_REJECTS,
+	KCIP_C_DROPS,
+	KCIP_C_MAX
+};
+
+/* Per-CPU counters of a Service or a backend. */
+struct kcip_stats {
+	u64_stats_t c[KCIP_C_MAX];
+	struct u64_stats_sync syncp;
+};
+
+struct kcip_stats_sum {
+	u64 c[KCIP_C_MAX];
+};
+
+struct kcip_backend {
+	union nf_inet_addr addr;
+	__be16 port;
+	u8 state;		/* enum kcip_be_state */
+	u8 flags;		/* enum kcip_be_flags */
+	u32 weight;
+	/* owned by the backend for its whole life, shared by the configs */
+	struct kcip_stats __percpu *stats;
+};
+
+/* Service options, as set by the control plane. */
+struct kcip_svc_opts {
+	u8 sched;
+	u8 affinity;
+	u8 traffic_policy;
+	u8 no_endpoints;
+	u32 flags;
+	u32 affinity_timeout;
+	u32 quarantine;
+};
+
+/*
+ * What the packet path reads of a Service.  Backends are kept sorted by
+ * (address, port) so that lookups are a binary search and the array does
+ * not depend on the order they were added in.  pick[] holds, for the
+ * backends eligible for new flows, the index into be[] and cum[] the
+ * running sum of their weights: a weighted random choice is one random
+ * number and a binary search, with no lock.
+ */
+struct kcip_svc_cfg {
+	struct rcu_head rcu;
+	struct kcip_svc_opts opts;
+	u32 n_be;
+	u32 n_pick;
+	u32 pick_total;
+	/* stats of a backend this config no longer has, freed with it */
+	struct kcip_stats __percpu *dead_stats;
+	u32 *pick;
+	u32 *cum;
+	struct kcip_backend be[];
+};
+
+struct kcip_service {
+	struct rhash_head node;
+	struct kcip_svc_key key;
+	struct list_head list;
+	struct kcip_svc_cfg __rcu *cfg;
+	struct kcip_stats __percpu *stats;
+	struct rcu_head rcu;
+};
+
+struct kcip_net {
+	struct mutex lock;		/* serialises every change */
+	struct rhashtable services;
+	struct list_head svc_list;	/* in insertion order, for dumps */
+	u32 n_services;
+	u32 n_backends;
+	u64 generation;			/* bumped by every change */
+	bool hooks_on;			/* NAT hooks registered in this netns */
+};
+
+/* module parameters */
+extern unsigned int kcip_max_services;
+extern unsigned int kcip_max_backends;
+extern bool kcip_userns;
+
+struct kcip_net *kcip_pernet(const struct net *net);
+
+/* service.c: the Service table, called under kcip_net.lock */
+struct kcip_service *kcip_svc_find(struct kcip_net *kn,
+				   const struct kcip_svc_key *key);
+int kcip_svc_add(struct net *net, const struct kcip_svc_key *key,
+		 const struct kcip_svc_opts *opts,
+		 struct netlink_ext_ack *extack);
+int kcip_svc_change(struct kcip_net *kn, struct kcip_service *svc,
+		    const struct kcip_svc_opts *opts,
+		    struct netlink_ext_ack *extack);
+void kcip_svc_del(struct net *net, struct kcip_service *svc);
+void kcip_svc_flush(struct net *net);
+int kcip_be_add(struct kcip_net *kn, struct kcip_service *svc,
+		const struct kcip_backend *be, struct netlink_ext_ack *extack);
+int kcip_be_change(struct net *net, struct kcip_service *svc,
+		   const struct kcip_backend *be, u32 flags_mask,
+		   bool has_weight, bool has_state,
+		   struct netlink_ext_ack *extack);
+int kcip_be_del(struct net *net, struct kcip_service *svc,
+		const struct kcip_backend *be, bool flush_tcp,
+		struct netlink_ext_ack *extack);
+int kcip_be_index(const struct kcip_svc_cfg *cfg,
+		  const union nf_inet_addr *addr, __be16 port);
+int kcip_net_init_table(struct kcip_net *kn);
+void kcip_net_free_table(struct kcip_net *kn);
+void kcip_stats_sum(const struct kcip_stats __percpu *stats,
+		    struct kcip_stats_sum *sum);
+
+/* sched.c: eligibility and choice of a backend */
+void kcip_sched_prepare(struct kcip_svc_cfg *cfg);
+const struct kcip_backend *kcip_sched_pick(const struct kcip_svc_cfg *cfg,
+					   const struct nf_conn *ct);
+
+/* hook.c: the NAT hook of a netns */
+int kcip_hooks_register(struct net *net);
+void kcip_hooks_unregister(struct net *net);
+
+/* conntrack.c: drop the flows of what was removed */
+void kcip_ct_flush(struct net *net, const struct kcip_svc_key *key,
+		   const struct kcip_backend *be, bool tcp_too);
+
+/* netlink.c */
+int kcip_genl_init(void);
+void kcip_genl_exit(void);
+
+#endif /* _KCLUSTERIP_H */

@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kclusterip: Kubernetes-style Service virtual IPs for a node.
+ *
+ * Module parameters, per-netns state and module lifetime.
+ */
+#include <linux/module.h>
+#include <net/genetlink.h>
+#include <net/netns/generic.h>
+
+#include "kclusterip.h"
+#include "version.h"
+
+unsigned int kcip_max_services __read_mostly = 262144;
+module_param_named(max_services, kcip_max_services, uint, 0644);
+MODULE_PARM_DESC(max_services, "Most Services in one network namespace");
+
+unsigned int kcip_max_backends __read_mostly = 1048576;
+module_param_named(max_backends, kcip_max_backends, uint, 0644);
+MODULE_PARM_DESC(max_backends,
+		 "Most backends, over all Services, in one network namespace");
+
+bool kcip_userns __read_mostly;
+module_param_named(userns, kcip_userns, bool, 0444);
+MODULE_PARM_DESC(userns,
+		 "Let root of a user namespace change the netns it owns");
+
+static unsigned int kcip_net_id __read_mostly;
+
+struct kcip_net *kcip_pernet(const struct net *net)
+{
+	return net_generic(net, kcip_net_id);
+}
+
+static int __net_init kcip_net_init(struct net *net)
+{
+	struct kcip_net *kn = kcip_pernet(net);
+
+	mutex_init(&kn->lock);
+	INIT_LIST_HEAD(&kn->svc_list);
+	kn->generation = 1;
+	return kcip_net_init_table(kn);
+}
+
+/* Detach from the packet path first; packets may still be in flight. */
+static void __net_exit kcip_net_pre_exit(struct net *net)
+{
+	struct kcip_net *kn = kcip_pernet(net);
+
+	mutex_lock(&kn->lock);
+	if (kn->hooks_on) {
+		kcip_hooks_unregister(net);
+		kn->hooks_on = false;
+	}
+	mutex_unlock(&kn->lock);
+}
+
+static void __net_exit kcip_net_exit(struct net *net)
+{
+	struct kcip_net *kn = kcip_pernet(net);
+
+	mutex_lock(&kn->lock);
+	kcip_net_free_table(kn);
+	mutex_unlock(&kn->lock);
+	mutex_destroy(&kn->lock);
+}
+
+static struct pernet_operations kcip_net_ops = {
+	.init = kcip_net_init,
+	.pre_exit = kcip_net_pre_exit,
+	.exit = kcip_net_exit,
+	.id = &kcip_net_id,
+	.size = sizeof(struct kcip_net),
+};
+
+static int __init kcip_init(void)
+{
+	int err;
+
+	err = register_pernet_subsys(&kcip_net_ops);
+	if (err)
+		return err;
+
+	err = kcip_genl_init();
+	if (err)
+		goto err_pernet;
+
+	pr_info("version %s loaded\n", KCIP_VERSION);
+	return 0;
+
+err_pernet:
+	unregister_pernet_subsys(&kcip_net_ops);
+	return err;
+}
+
+static void __exit kcip_exit(void)
+{
+	/* no new requests, then no netns state, then no pending frees */
+	kcip_genl_exit();
+	unregister_pernet_subsys(&kcip_net_ops);
+	rcu_barrier();
+}
+
+module_init(kcip_init);
+module_exit(kcip_exit);
+MODULE_LICENSE("GPL");
+MODULE_AUTHOR("kclusterip developers");
+MODULE_DESCRIPTION("Kubernetes-style Service virtual IPs through nf_nat");
+MODULE_VERSION(KCIP_VERSION);
+MODULE_ALIAS_GENL_FAMILY(KCIP_GENL_NAME);
