@@ -53,7 +53,10 @@ install: module-install
 style:
 	$(CHECKPATCH) --no-tree --strict --show-types -f $(filter-out %.mod.c,$(wildcard kmod/*.[ch])) uapi/linux/kclusterip.h
 
-check: all selftests-build
+check-spec:
+	python3 scripts/check-spec.py
+
+check: all selftests-build check-spec
 	selftests/vm/deps.sh
 	selftests/vm/run.sh
 
@@ -66,4 +69,4 @@ clean:
 	$(MAKE) -C userspace clean
 	-$(MAKE) -C selftests clean
 
-.PHONY: all module module-debug kcipctl selftests-build module-install install style check demo clean
+.PHONY: check-spec all module module-debug kcipctl selftests-build module-install install style check demo clean
