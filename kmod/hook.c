@@ -97,7 +97,7 @@ static unsigned int kcip_nat_fn(void *priv, struct sk_buff *skb,
 		return NF_ACCEPT;
 
 	cfg = rcu_dereference(svc->cfg);
-	be = kcip_sched_pick(cfg, ct);
+	be = kcip_sched_pick(svc, cfg, ct);
 	if (!be)
 		return kcip_no_backend(svc, cfg, skb, state);
 

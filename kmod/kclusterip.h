@@ -80,6 +80,9 @@ struct kcip_svc_cfg {
 	u32 n_be;
 	u32 n_pick;
 	u32 pick_total;
+	u32 rr_stride;		/* KCIP_SCHED_RR */
+	u32 maglev_size;	/* KCIP_SCHED_MAGLEV: a prime */
+	u32 *maglev;		/* maglev_size indexes into be[] */
 	/* stats of a backend this config no longer has, freed with it */
 	struct kcip_stats __percpu *dead_stats;
 	u32 *pick;
@@ -93,6 +96,7 @@ struct kcip_service {
 	struct list_head list;
 	struct kcip_svc_cfg __rcu *cfg;
 	struct kcip_stats __percpu *stats;
+	atomic_t rr_next;
 	struct rcu_head rcu;
 };
 
@@ -141,9 +145,12 @@ void kcip_stats_sum(const struct kcip_stats __percpu *stats,
 		    struct kcip_stats_sum *sum);
 
 /* sched.c: eligibility and choice of a backend */
-void kcip_sched_prepare(struct kcip_svc_cfg *cfg);
-const struct kcip_backend *kcip_sched_pick(const struct kcip_svc_cfg *cfg,
+extern unsigned int kcip_maglev_min_size;
+int kcip_sched_prepare(struct kcip_svc_cfg *cfg);
+const struct kcip_backend *kcip_sched_pick(struct kcip_service *svc,
+					   const struct kcip_svc_cfg *cfg,
 					   const struct nf_conn *ct);
+u32 kcip_flow_hash(const struct nf_conn *ct, bool client_only);
 
 /* hook.c: the NAT hook of a netns */
 int kcip_hooks_register(struct net *net);

@@ -20,6 +20,10 @@ module_param_named(max_backends, kcip_max_backends, uint, 0644);
 MODULE_PARM_DESC(max_backends,
 		 "Most backends, over all Services, in one network namespace");
 
+module_param_named(maglev_min_size, kcip_maglev_min_size, uint, 0644);
+MODULE_PARM_DESC(maglev_min_size,
+		 "Smallest Maglev table; a table is the next prime from max(this, 128 x backends); must be the same on every node");
+
 bool kcip_userns __read_mostly;
 module_param_named(userns, kcip_userns, bool, 0444);
 MODULE_PARM_DESC(userns,

@@ -84,7 +84,7 @@ static int kcip_may_change(struct sk_buff *skb, struct genl_info *info)
 		return 0;
 	if (kcip_userns && netlink_ns_capable(skb, net->user_ns, CAP_NET_ADMIN))
 		return 0;
-	NL_SET_ERR_MSG_MOD(info->extack,
+	NL_SET_ERR_MSG(info->extack,
 			   "Changing Services needs CAP_NET_ADMIN");
 	return -EPERM;
 }
@@ -249,11 +249,6 @@ static int kcip_parse_opts(struct nlattr **tb, struct kcip_svc_opts *opts,
 			      (nla_get_u32(tb[KCIP_A_SVC_FLAGS]) & mask);
 
 	/* Refuse, never ignore, what the packet path does not do yet. */
-	if (opts->sched != KCIP_SCHED_RANDOM) {
-		NL_SET_ERR_MSG_ATTR(extack, tb[KCIP_A_SVC_SCHED],
-				    "Only the random scheduler is implemented yet");
-		return -EOPNOTSUPP;
-	}
 	if (opts->affinity != KCIP_AFFINITY_NONE) {
 		NL_SET_ERR_MSG_ATTR(extack, tb[KCIP_A_SVC_AFFINITY],
 				    "Session affinity is not implemented yet");

@@ -3,13 +3,33 @@
  * Backend choice for a new flow.
  *
  * The work is done when a config is built: kcip_sched_prepare() lists the
- * backends eligible for new flows with the running sum of their weights, so
- * that the packet path only draws a number and searches.
+ * backends eligible for new flows with the running sum of their weights,
+ * and for Maglev fills the lookup table, so that the packet path only
+ * draws or hashes a number and looks it up.
+ *
+ * Maglev (Eisenbud et al., NSDI 2016) must give the same backend for the
+ * same flow on every node with the same backends, whatever order they were
+ * added in: the hash keys below are fixed constants, the backends are
+ * walked in (address, port) order and a backend's permutation depends only
+ * on its address and port.
  */
+#include <linux/gcd.h>
 #include <linux/random.h>
+#include <linux/siphash.h>
+#include <linux/slab.h>
 #include <net/netfilter/nf_conntrack.h>
 
 #include "kclusterip.h"
+
+unsigned int kcip_maglev_min_size __read_mostly = 1021;
+
+/* Fixed, so that every node computes the same tables and flow hashes. */
+static const siphash_key_t kcip_maglev_key_offset = {
+	{ 0x6b636c7573746572ULL, 0x6970206f66667365ULL } };
+static const siphash_key_t kcip_maglev_key_skip = {
+	{ 0x6b636c7573746572ULL, 0x697020736b697021ULL } };
+static const siphash_key_t kcip_flow_key = {
+	{ 0x6b636c7573746572ULL, 0x697020666c6f7773ULL } };
 
 static u32 kcip_sched_collect(struct kcip_svc_cfg *cfg, u8 state)
 {
@@ -29,16 +49,133 @@ static u32 kcip_sched_collect(struct kcip_svc_cfg *cfg, u8 state)
 	return total;
 }
 
+static bool kcip_is_prime(u32 n)
+{
+	u32 d;
+
+	if (n < 2)
+		return false;
+	for (d = 2; d <= n / d; d++)
+		if (!(n % d))
+			return false;
+	return true;
+}
+
+/* The smallest prime at least @n. */
+static u32 kcip_next_prime(u32 n)
+{
+	while (!kcip_is_prime(n))
+		n++;
+	return n;
+}
+
+/* A stride coprime with @total near its golden section: rr interleaves. */
+static u32 kcip_rr_stride(u32 total)
+{
+	u32 s = (u32)div_u64((u64)total * 618, 1000) | 1;
+
+	while (gcd(s, total) != 1)
+		s++;
+	return s;
+}
+
+static u64 kcip_be_hash(const struct kcip_backend *be,
+			const siphash_key_t *key)
+{
+	struct {
+		union nf_inet_addr addr;
+		__be16 port;
+		u16 zero;
+	} in = { .addr = be->addr, .port = be->port };
+
+	return siphash(&in, sizeof(in), key);
+}
+
+/*
+ * Fill the Maglev table: each eligible backend, in turn, takes the next
+ * free slot of its own permutation of the table.  Weights decide how often
+ * a backend gets a turn: at pass k a backend of weight w takes one when
+ * k * w has reached its target, which then grows by the largest weight.
+ */
+static int kcip_maglev_build(struct kcip_svc_cfg *cfg)
+{
+	u32 n = cfg->n_pick, m, filled = 0, i, pass, w_max = 0;
+	u64 *target;
+	u32 *offset, *skip, *next;
+	u32 *table;
+	int err = -ENOMEM;
+
+	if (!n)
+		return 0;
+	m = kcip_next_prime(max_t(u32, kcip_maglev_min_size, 128 * n));
+	table = kvmalloc_array(m, sizeof(*table), GFP_KERNEL_ACCOUNT);
+	offset = kvmalloc_array(n, 3 * sizeof(u32), GFP_KERNEL);
+	target = kvcalloc(n, sizeof(*target), GFP_KERNEL);
+	if (!table || !offset || !target)
+		goto out;
+	skip = offset + n;
+	next = skip + n;
+
+	for (i = 0; i < n; i++) {
+		const struct kcip_backend *be = &cfg->be[cfg->pick[i]];
+
+		offset[i] = (u32)(kcip_be_hash(be, &kcip_maglev_key_offset) % m);
+		skip[i] = (u32)(kcip_be_hash(be, &kcip_maglev_key_skip) %
+				(m - 1)) + 1;
+		next[i] = 0;
+		w_max = max(w_max, be->weight);
+	}
+	memset(table, 0xff, m * sizeof(*table));
+
+	for (pass = 1; filled < m; pass++) {
+		for (i = 0; i < n && filled < m; i++) {
+			u32 w = cfg->be[cfg->pick[i]].weight;
+			u32 slot;
+
+			if ((u64)pass * w < target[i])
+				continue;
+			target[i] += w_max;
+			do {
+				slot = (u32)(((u64)offset[i] +
+					      (u64)next[i] * skip[i]) % m);
+				next[i]++;
+			} while (table[slot] != U32_MAX);
+			table[slot] = cfg->pick[i];
+			filled++;
+		}
+	}
+	cfg->maglev = table;
+	cfg->maglev_size = m;
+	table = NULL;
+	err = 0;
+out:
+	kvfree(target);
+	kvfree(offset);
+	kvfree(table);
+	return err;
+}
+
 /*
  * Kubernetes' rule: ready endpoints take new flows; terminating ones only
  * when no endpoint is ready; down ones and weight 0 never.
  */
-void kcip_sched_prepare(struct kcip_svc_cfg *cfg)
+int kcip_sched_prepare(struct kcip_svc_cfg *cfg)
 {
 	cfg->pick_total = kcip_sched_collect(cfg, KCIP_BE_STATE_READY);
 	if (!cfg->pick_total)
 		cfg->pick_total = kcip_sched_collect(cfg,
 						     KCIP_BE_STATE_TERMINATING);
+
+	switch (cfg->opts.sched) {
+	case KCIP_SCHED_RR:
+		if (cfg->pick_total)
+			cfg->rr_stride = kcip_rr_stride(cfg->pick_total);
+		return 0;
+	case KCIP_SCHED_MAGLEV:
+		return kcip_maglev_build(cfg);
+	default:
+		return 0;
+	}
 }
 
 /* Index of the first pick whose running weight exceeds @r. */
@@ -57,13 +194,61 @@ static u32 kcip_sched_search(const struct kcip_svc_cfg *cfg, u32 r)
 	return cfg->pick[lo];
 }
 
-const struct kcip_backend *kcip_sched_pick(const struct kcip_svc_cfg *cfg,
+/*
+ * The flow's hash, the same on every node: the whole 5-tuple, or with
+ * client-IP affinity the client's address alone.
+ */
+u32 kcip_flow_hash(const struct nf_conn *ct, bool client_only)
+{
+	const struct nf_conntrack_tuple *t =
+		&ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple;
+	struct {
+		union nf_inet_addr src;
+		union nf_inet_addr dst;
+		__be16 sport;
+		__be16 dport;
+		u32 proto;
+	} in;
+
+	memset(&in, 0, sizeof(in));
+	if (nf_ct_l3num(ct) == AF_INET)
+		in.src.ip = t->src.u3.ip;
+	else
+		in.src.in6 = t->src.u3.in6;
+	if (!client_only) {
+		if (nf_ct_l3num(ct) == AF_INET)
+			in.dst.ip = t->dst.u3.ip;
+		else
+			in.dst.in6 = t->dst.u3.in6;
+		in.sport = t->src.u.all;
+		in.dport = t->dst.u.all;
+		in.proto = t->dst.protonum;
+	}
+	return (u32)siphash(&in, sizeof(in), &kcip_flow_key);
+}
+
+const struct kcip_backend *kcip_sched_pick(struct kcip_service *svc,
+					   const struct kcip_svc_cfg *cfg,
 					   const struct nf_conn *ct)
 {
+	u32 r;
+
 	if (!cfg->pick_total)
 		return NULL;
 
-	/* KCIP_SCHED_RANDOM, the only scheduler a config may hold yet */
-	return &cfg->be[kcip_sched_search(cfg,
-					  get_random_u32_below(cfg->pick_total))];
+	switch (cfg->opts.sched) {
+	case KCIP_SCHED_MAGLEV:
+		r = kcip_flow_hash(ct, cfg->opts.affinity ==
+					KCIP_AFFINITY_CLIENTIP);
+		return &cfg->be[cfg->maglev[r % cfg->maglev_size]];
+	case KCIP_SCHED_RR:
+		/* one atomic add, no lock: the stride interleaves backends */
+		r = (u32)atomic_inc_return(&svc->rr_next);
+		r = (u32)(((u64)r * cfg->rr_stride) % cfg->pick_total);
+		break;
+	default:
+		r = get_random_u32_below(cfg->pick_total);
+		break;
+	}
+	return &cfg->be[kcip_sched_search(cfg, r)];
 }

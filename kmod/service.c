@@ -38,12 +38,17 @@ static struct kcip_svc_cfg *kcip_cfg_alloc(u32 n_be)
 	return cfg;
 }
 
+/* Free a config no packet can see; the backends' stats are not its own. */
+static void kcip_cfg_free(struct kcip_svc_cfg *cfg)
+{
+	free_percpu(cfg->dead_stats);
+	kvfree(cfg->maglev);
+	kvfree(cfg);
+}
+
 static void kcip_cfg_free_rcu(struct rcu_head *head)
 {
-	struct kcip_svc_cfg *cfg = container_of(head, struct kcip_svc_cfg, rcu);
-
-	free_percpu(cfg->dead_stats);
-	kvfree(cfg);
+	kcip_cfg_free(container_of(head, struct kcip_svc_cfg, rcu));
 }
 
 static struct kcip_svc_cfg *kcip_cfg(const struct kcip_net *kn,
@@ -81,11 +86,12 @@ static int kcip_cfg_publish(struct kcip_net *kn, struct kcip_service *svc,
 	for (i = 0; i < cfg->n_be; i++)
 		total += cfg->be[i].weight;
 	if (total > U32_MAX) {
-		NL_SET_ERR_MSG_MOD(extack,
+		NL_SET_ERR_MSG(extack,
 				   "Sum of the Service's backend weights is too large");
 		return -ERANGE;
 	}
-	kcip_sched_prepare(cfg);
+	if (kcip_sched_prepare(cfg))
+		return -ENOMEM;
 
 	old = rcu_replace_pointer(svc->cfg, cfg, lockdep_is_held(&kn->lock));
 	if (old)
@@ -178,11 +184,11 @@ int kcip_svc_add(struct net *net, const struct kcip_svc_key *key,
 	int err;
 
 	if (kcip_svc_find(kn, key)) {
-		NL_SET_ERR_MSG_MOD(extack, "Service already exists");
+		NL_SET_ERR_MSG(extack, "Service already exists");
 		return -EEXIST;
 	}
 	if (kn->n_services >= kcip_max_services) {
-		NL_SET_ERR_MSG_MOD(extack,
+		NL_SET_ERR_MSG(extack,
 				   "Service limit of this netns reached (module parameter max_services)");
 		return -ENOSPC;
 	}
@@ -198,13 +204,12 @@ int kcip_svc_add(struct net *net, const struct kcip_svc_key *key,
 		goto err_free;
 	}
 	cfg->opts = *opts;
-	kcip_sched_prepare(cfg);
 	RCU_INIT_POINTER(svc->cfg, cfg);
 
 	if (!kn->hooks_on) {
 		err = kcip_hooks_register(net);
 		if (err) {
-			NL_SET_ERR_MSG_MOD(extack,
+			NL_SET_ERR_MSG(extack,
 					   "Cannot register the NAT hooks in this netns");
 			goto err_free;
 		}
@@ -227,7 +232,8 @@ err_hooks:
 		kn->hooks_on = false;
 	}
 err_free:
-	kvfree(cfg);
+	if (cfg)
+		kcip_cfg_free(cfg);
 	free_percpu(svc->stats);
 	kfree(svc);
 	return err;
@@ -247,7 +253,7 @@ int kcip_svc_change(struct kcip_net *kn, struct kcip_service *svc,
 	cfg->opts = *opts;
 	err = kcip_cfg_publish(kn, svc, cfg, extack);
 	if (err)
-		kvfree(cfg);
+		kcip_cfg_free(cfg);
 	return err;
 }
 
@@ -260,8 +266,7 @@ static void kcip_svc_free_rcu(struct rcu_head *head)
 
 	for (i = 0; i < cfg->n_be; i++)
 		free_percpu(cfg->be[i].stats);
-	free_percpu(cfg->dead_stats);
-	kvfree(cfg);
+	kcip_cfg_free(cfg);
 	free_percpu(svc->stats);
 	kfree(svc);
 }
@@ -323,12 +328,12 @@ int kcip_be_add(struct kcip_net *kn, struct kcip_service *svc,
 
 	pos = kcip_be_index(old, &be->addr, be->port);
 	if (pos >= 0) {
-		NL_SET_ERR_MSG_MOD(extack, "Backend already exists");
+		NL_SET_ERR_MSG(extack, "Backend already exists");
 		return -EEXIST;
 	}
 	pos = -pos - 1;
 	if (kn->n_backends >= kcip_max_backends) {
-		NL_SET_ERR_MSG_MOD(extack,
+		NL_SET_ERR_MSG(extack,
 				   "Backend limit of this netns reached (module parameter max_backends)");
 		return -ENOSPC;
 	}
@@ -355,7 +360,7 @@ int kcip_be_add(struct kcip_net *kn, struct kcip_service *svc,
 err_stats:
 	free_percpu(cfg->be[pos].stats);
 err_free:
-	kvfree(cfg);
+	kcip_cfg_free(cfg);
 	return err;
 }
 
@@ -366,7 +371,7 @@ static int kcip_be_find(const struct kcip_svc_cfg *cfg,
 	int pos = kcip_be_index(cfg, &be->addr, be->port);
 
 	if (pos < 0)
-		NL_SET_ERR_MSG_MOD(extack, "Backend does not exist");
+		NL_SET_ERR_MSG(extack, "Backend does not exist");
 	return pos;
 }
 
@@ -398,7 +403,7 @@ int kcip_be_change(struct net *net, struct kcip_service *svc,
 
 	err = kcip_cfg_publish(kn, svc, cfg, extack);
 	if (err) {
-		kvfree(cfg);
+		kcip_cfg_free(cfg);
 		return err;
 	}
 	/* a backend set down loses its flows as a deleted one does */
@@ -431,7 +436,7 @@ int kcip_be_del(struct net *net, struct kcip_service *svc,
 	err = kcip_cfg_publish(kn, svc, cfg, extack);
 	if (err) {
 		old->dead_stats = NULL;
-		kvfree(cfg);
+		kcip_cfg_free(cfg);
 		return err;
 	}
 	kn->n_backends--;
