@@ -85,7 +85,7 @@ static int kcip_may_change(struct sk_buff *skb, struct genl_info *info)
 	if (kcip_userns && netlink_ns_capable(skb, net->user_ns, CAP_NET_ADMIN))
 		return 0;
 	NL_SET_ERR_MSG(info->extack,
-			   "Changing Services needs CAP_NET_ADMIN");
+		       "Changing Services needs CAP_NET_ADMIN");
 	return -EPERM;
 }
 

@@ -87,7 +87,7 @@ static int kcip_cfg_publish(struct kcip_net *kn, struct kcip_service *svc,
 		total += cfg->be[i].weight;
 	if (total > U32_MAX) {
 		NL_SET_ERR_MSG(extack,
-				   "Sum of the Service's backend weights is too large");
+			       "Sum of the Service's backend weights is too large");
 		return -ERANGE;
 	}
 	if (kcip_sched_prepare(cfg))
@@ -189,7 +189,7 @@ int kcip_svc_add(struct net *net, const struct kcip_svc_key *key,
 	}
 	if (kn->n_services >= kcip_max_services) {
 		NL_SET_ERR_MSG(extack,
-				   "Service limit of this netns reached (module parameter max_services)");
+			       "Service limit of this netns reached (module parameter max_services)");
 		return -ENOSPC;
 	}
 
@@ -210,7 +210,7 @@ int kcip_svc_add(struct net *net, const struct kcip_svc_key *key,
 		err = kcip_hooks_register(net);
 		if (err) {
 			NL_SET_ERR_MSG(extack,
-					   "Cannot register the NAT hooks in this netns");
+				       "Cannot register the NAT hooks in this netns");
 			goto err_free;
 		}
 		kn->hooks_on = true;
@@ -334,7 +334,7 @@ int kcip_be_add(struct kcip_net *kn, struct kcip_service *svc,
 	pos = -pos - 1;
 	if (kn->n_backends >= kcip_max_backends) {
 		NL_SET_ERR_MSG(extack,
-				   "Backend limit of this netns reached (module parameter max_backends)");
+			       "Backend limit of this netns reached (module parameter max_backends)");
 		return -ENOSPC;
 	}
 
