@@ -646,10 +646,32 @@ cancel:
 	return -EMSGSIZE;
 }
 
+/* A dump opens with the generation alone, so even an empty one has it. */
+static int kcip_fill_generation(struct sk_buff *skb,
+				struct netlink_callback *cb,
+				struct kcip_net *kn)
+{
+	void *hdr;
+
+	hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
+			  &kcip_genl_family, NLM_F_MULTI, KCIP_CMD_SERVICE_GET);
+	if (!hdr)
+		return -EMSGSIZE;
+	genl_dump_check_consistent(cb, hdr);
+	if (nla_put_u64_64bit(skb, KCIP_A_GENERATION, kn->generation,
+			      KCIP_A_PAD)) {
+		genlmsg_cancel(skb, hdr);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(skb, hdr);
+	return 0;
+}
+
 /*
  * Dump cursor: cb->args[0] is the index of the Service in the list,
- * cb->args[1] the first backend still to send.  A change between two parts
- * bumps the generation, which flags the dump NLM_F_DUMP_INTR.
+ * cb->args[1] the first backend still to send, cb->args[2] whether the
+ * generation went out.  A change between two parts bumps the generation,
+ * which flags the dump NLM_F_DUMP_INTR.
  */
 static int kcip_nl_svc_dump(struct sk_buff *skb, struct netlink_callback *cb)
 {
@@ -661,6 +683,11 @@ static int kcip_nl_svc_dump(struct sk_buff *skb, struct netlink_callback *cb)
 
 	mutex_lock(&kn->lock);
 	cb->seq = (u32)kn->generation ?: 1;
+	if (!cb->args[2]) {
+		if (kcip_fill_generation(skb, cb, kn))
+			goto out;
+		cb->args[2] = 1;
+	}
 	list_for_each_entry(svc, &kn->svc_list, list) {
 		if (i++ < idx)
 			continue;
@@ -672,6 +699,7 @@ static int kcip_nl_svc_dump(struct sk_buff *skb, struct netlink_callback *cb)
 		idx++;
 		be_pos = 0;
 	}
+out:
 	mutex_unlock(&kn->lock);
 
 	cb->args[0] = idx;

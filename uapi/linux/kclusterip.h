@@ -36,6 +36,7 @@
  *     KCIP_A_SVC_STATS: NLA_NESTED, enum kcip_stats_attr
  *     KCIP_A_SVC_BACKENDS: NLA_NESTED
  *       KCIP_A_BACKEND: NLA_NESTED, one per backend (see below, + STATS)
+ *   The first message of a dump carries KCIP_A_GENERATION alone.
  *   A Service with many backends is split over several messages; each
  *   repeats the Service's identity and options and carries the next part of
  *   its backends.  A dump is flagged NLM_F_DUMP_INTR when the state changed
@@ -54,17 +55,13 @@
  *   KCIP_A_FLAGS: NLA_U32, enum kcip_op_flags (BACKEND_DEL: FLUSH_TCP)
  *
  * KCIP_CMD_FLUSH: no attributes; removes every Service of the netns.
- *
- * Every change is also announced on the multicast group "monitor" with the
- * command that made it and the attributes of the object as a dump shows
- * them (without STATS).
+
  */
 #ifndef _UAPI_LINUX_KCLUSTERIP_H
 #define _UAPI_LINUX_KCLUSTERIP_H
 
 #define KCIP_GENL_NAME		"kclusterip"
 #define KCIP_GENL_VERSION	1
-#define KCIP_MCGRP_MONITOR	"monitor"
 
 enum kcip_cmd {
 	KCIP_CMD_UNSPEC,
