@@ -62,6 +62,7 @@
 
 #define KCIP_GENL_NAME		"kclusterip"
 #define KCIP_GENL_VERSION	1
+#define KCIP_MCGRP_MONITOR	"monitor"
 
 enum kcip_cmd {
 	KCIP_CMD_UNSPEC,
