@@ -13,7 +13,9 @@
 #include "kclusterip.h"
 
 struct kcip_ct_match {
+	struct kcip_net *kn;
 	const struct kcip_svc_key *key;
+	bool nodeport;
 	const struct kcip_backend *be;	/* NULL: every backend */
 	bool tcp_too;
 };
@@ -36,9 +38,21 @@ static int kcip_ct_matches(struct nf_conn *ct, void *data)
 
 	orig = &ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple;
 	if (orig->dst.protonum != m->key->proto ||
-	    orig->dst.u.all != m->key->port ||
-	    !kcip_addr_eq(m->key->family, &orig->dst.u3, &m->key->addr))
+	    orig->dst.u.all != m->key->port)
 		return 0;
+	if (m->nodeport) {
+		/* to one of the node's addresses, not to a VIP of its own */
+		struct kcip_svc_key vip = *m->key;
+
+		vip.addr = orig->dst.u3;
+		if (m->key->family == AF_INET)
+			memset(&vip.addr.all[1], 0, 3 * sizeof(vip.addr.all[1]));
+		if (kcip_svc_find(m->kn, &vip))
+			return 0;
+	} else if (!kcip_addr_eq(m->key->family, &orig->dst.u3,
+				 &m->key->addr)) {
+		return 0;
+	}
 	if (orig->dst.protonum == IPPROTO_TCP && !m->tcp_too)
 		return 0;
 
@@ -53,7 +67,13 @@ static int kcip_ct_matches(struct nf_conn *ct, void *data)
 void kcip_ct_flush(struct net *net, const struct kcip_svc_key *key,
 		   const struct kcip_backend *be, bool tcp_too)
 {
-	struct kcip_ct_match m = { .key = key, .be = be, .tcp_too = tcp_too };
+	struct kcip_ct_match m = {
+		.kn = kcip_pernet(net),
+		.key = key,
+		.nodeport = kcip_key_is_nodeport(key),
+		.be = be,
+		.tcp_too = tcp_too,
+	};
 	struct nf_ct_iter_data iter = { .net = net, .data = &m };
 
 	if (key->proto == IPPROTO_TCP && !tcp_too)

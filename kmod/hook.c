@@ -1,27 +1,28 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The packet path: a NAT lookup function registered with nf_nat at
- * PRE_ROUTING and LOCAL_OUT, as iptable_nat and nft_chain_nat register
- * theirs.  nf_nat calls it only for the first packet of a flow whose
- * destination NAT is not set up yet; we pick a backend and hand it to
- * nf_nat_setup_info().  nf_nat and conntrack translate the rest of the flow
- * and its replies.  If we set nothing up, the next NAT function at the same
+ * The packet path: NAT lookup functions registered with nf_nat, as
+ * iptable_nat and nft_chain_nat register theirs.  nf_nat calls them only
+ * for the first packet of a flow whose NAT of that kind is not set up yet.
+ *
+ * At PRE_ROUTING and LOCAL_OUT we pick a backend and hand it to
+ * nf_nat_setup_info() as a destination NAT; at POSTROUTING we masquerade
+ * the flows of Services that ask for it and hairpin flows.  nf_nat and
+ * conntrack translate the rest of the flow and its replies (ICMP errors
+ * included).  Where we set nothing up, the next NAT function at the same
  * hook (iptables, nft) gets its turn.
  */
 #include <linux/icmp.h>
 #include <linux/icmpv6.h>
+#include <linux/inetdevice.h>
+#include <net/addrconf.h>
+#include <net/route.h>
 #include <net/netfilter/nf_conntrack.h>
 #include <net/netfilter/nf_nat.h>
+#include <net/netfilter/nf_nat_masquerade.h>
 #include <net/netfilter/ipv4/nf_reject.h>
 #include <net/netfilter/ipv6/nf_reject.h>
 
 #include "kclusterip.h"
-
-static const struct rhashtable_params kcip_hook_params = {
-	.key_len = sizeof(struct kcip_svc_key),
-	.key_offset = offsetof(struct kcip_service, key),
-	.head_offset = offsetof(struct kcip_service, node),
-};
 
 /*
  * LOCAL_OUT may run in process context: keep softirqs off while this CPU's
@@ -38,6 +39,47 @@ static void kcip_stats_inc(struct kcip_stats __percpu *stats,
 	u64_stats_inc(&s->c[c]);
 	u64_stats_update_end(&s->syncp);
 	local_bh_enable();
+}
+
+static bool kcip_addr_is_local(struct net *net, u8 family,
+			       const union nf_inet_addr *addr)
+{
+	if (family == AF_INET)
+		return !ipv4_is_loopback(addr->ip) &&
+		       inet_addr_type(net, addr->ip) == RTN_LOCAL;
+	return !ipv6_addr_loopback(&addr->in6) &&
+	       ipv6_chk_addr(net, &addr->in6, NULL, 0);
+}
+
+/*
+ * The Service a flow's original tuple is addressed to: its own virtual IP,
+ * or else a NodePort entry when the destination is an address of this
+ * node (never for traffic only routed through it).
+ */
+static struct kcip_service *kcip_lookup(struct net *net, struct kcip_net *kn,
+					const struct nf_conn *ct)
+{
+	const struct nf_conntrack_tuple *t =
+		&ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple;
+	struct kcip_service *svc;
+	struct kcip_svc_key key;
+
+	memset(&key, 0, sizeof(key));
+	key.family = nf_ct_l3num(ct);
+	if (key.family == AF_INET)
+		key.addr.ip = t->dst.u3.ip;
+	else
+		key.addr.in6 = t->dst.u3.in6;
+	key.proto = t->dst.protonum;
+	key.port = t->dst.u.all;
+
+	svc = rhashtable_lookup(&kn->services, &key, KCIP_SVC_PARAMS);
+	if (svc || !READ_ONCE(kn->n_nodeport))
+		return svc;
+	if (!kcip_addr_is_local(net, key.family, &key.addr))
+		return NULL;
+	memset(&key.addr, 0, sizeof(key.addr));
+	return rhashtable_lookup(&kn->services, &key, KCIP_SVC_PARAMS);
 }
 
 /* No usable backend: answer as Kubernetes does, or drop. */
@@ -60,16 +102,14 @@ static unsigned int kcip_no_backend(const struct kcip_service *svc,
 	return NF_DROP;
 }
 
-static unsigned int kcip_nat_fn(void *priv, struct sk_buff *skb,
-				const struct nf_hook_state *state)
+static unsigned int kcip_dnat_fn(void *priv, struct sk_buff *skb,
+				 const struct nf_hook_state *state)
 {
-	const struct nf_conntrack_tuple *t;
 	const struct kcip_backend *be;
 	const struct kcip_svc_cfg *cfg;
 	struct nf_nat_range2 range;
-	struct kcip_service *svc;
 	enum ip_conntrack_info ctinfo;
-	struct kcip_svc_key key;
+	struct kcip_service *svc;
 	struct kcip_net *kn;
 	struct nf_conn *ct;
 	unsigned int ret;
@@ -79,25 +119,16 @@ static unsigned int kcip_nat_fn(void *priv, struct sk_buff *skb,
 	if (!ct || ctinfo != IP_CT_NEW)
 		return NF_ACCEPT;
 
-	t = &ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple;
-	memset(&key, 0, sizeof(key));
-	if (state->pf == NFPROTO_IPV4) {
-		key.family = AF_INET;
-		key.addr.ip = t->dst.u3.ip;
-	} else {
-		key.family = AF_INET6;
-		key.addr.in6 = t->dst.u3.in6;
-	}
-	key.proto = t->dst.protonum;
-	key.port = t->dst.u.all;
-
 	kn = kcip_pernet(state->net);
-	svc = rhashtable_lookup(&kn->services, &key, kcip_hook_params);
+	svc = kcip_lookup(state->net, kn, ct);
 	if (!svc)
 		return NF_ACCEPT;
 
 	cfg = rcu_dereference(svc->cfg);
-	be = kcip_sched_pick(svc, cfg, ct);
+	if (cfg->opts.affinity == KCIP_AFFINITY_CLIENTIP)
+		be = kcip_aff_pick(kn, svc, cfg, ct);
+	else
+		be = kcip_sched_pick(svc, cfg, ct);
 	if (!be)
 		return kcip_no_backend(svc, cfg, skb, state);
 
@@ -116,18 +147,62 @@ static unsigned int kcip_nat_fn(void *priv, struct sk_buff *skb,
 	return ret;
 }
 
+/*
+ * Masquerade a Service's flows when it asks for it, and always a hairpin
+ * flow (a backend reaching its own Service and picked for it): without a
+ * new source the backend would answer itself directly.
+ */
+static unsigned int kcip_snat_fn(void *priv, struct sk_buff *skb,
+				 const struct nf_hook_state *state)
+{
+	const struct nf_conntrack_tuple *orig, *reply;
+	const struct kcip_svc_cfg *cfg;
+	enum ip_conntrack_info ctinfo;
+	struct nf_nat_range2 range;
+	struct kcip_service *svc;
+	struct nf_conn *ct;
+	bool hairpin;
+
+	ct = nf_ct_get(skb, &ctinfo);
+	if (!ct || ctinfo != IP_CT_NEW || !(ct->status & IPS_DST_NAT))
+		return NF_ACCEPT;
+
+	svc = kcip_lookup(state->net, kcip_pernet(state->net), ct);
+	if (!svc)
+		return NF_ACCEPT;
+	cfg = rcu_dereference(svc->cfg);
+
+	orig = &ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple;
+	reply = &ct->tuplehash[IP_CT_DIR_REPLY].tuple;
+	hairpin = nf_inet_addr_cmp(&orig->src.u3, &reply->src.u3);
+	if (!hairpin && !(cfg->opts.flags & KCIP_SVC_F_MASQUERADE))
+		return NF_ACCEPT;
+
+	memset(&range, 0, sizeof(range));
+	if (state->pf == NFPROTO_IPV4)
+		return nf_nat_masquerade_ipv4(skb, state->hook, &range,
+					      state->out);
+	return nf_nat_masquerade_ipv6(skb, &range, state->out);
+}
+
 static const struct nf_hook_ops kcip_nat_ops[] = {
 	{
-		.hook = kcip_nat_fn,
+		.hook = kcip_dnat_fn,
 		.pf = NFPROTO_INET,
 		.hooknum = NF_INET_PRE_ROUTING,
 		.priority = NF_IP_PRI_NAT_DST,
 	},
 	{
-		.hook = kcip_nat_fn,
+		.hook = kcip_dnat_fn,
 		.pf = NFPROTO_INET,
 		.hooknum = NF_INET_LOCAL_OUT,
 		.priority = NF_IP_PRI_NAT_DST,
+	},
+	{
+		.hook = kcip_snat_fn,
+		.pf = NFPROTO_INET,
+		.hooknum = NF_INET_POST_ROUTING,
+		.priority = NF_IP_PRI_NAT_SRC,
 	},
 };
 

@@ -14,6 +14,7 @@
 #include <linux/mutex.h>
 #include <linux/rhashtable.h>
 #include <linux/u64_stats_sync.h>
+#include <linux/workqueue.h>
 #include <linux/netfilter.h>
 #include <net/net_namespace.h>
 #include <linux/kclusterip.h>
@@ -80,6 +81,7 @@ struct kcip_svc_cfg {
 	u32 n_be;
 	u32 n_pick;
 	u32 pick_total;
+	u8 pick_state;		/* the state eligible backends are in */
 	u32 rr_stride;		/* KCIP_SCHED_RR */
 	u32 maglev_size;	/* KCIP_SCHED_MAGLEV: a prime */
 	u32 *maglev;		/* maglev_size indexes into be[] */
@@ -107,10 +109,23 @@ struct kcip_net {
 	u32 n_services;
 	u32 n_backends;
 	u64 generation;			/* bumped by every change */
+	u32 n_nodeport;			/* Services at 0.0.0.0 or :: */
 	bool hooks_on;			/* NAT hooks registered in this netns */
+	struct rhashtable affinity;	/* client -> backend, affinity.c */
+	atomic_t n_affinity;
+	struct delayed_work aff_gc;
 };
 
+/* A constant expression, so that every inline lookup is specialised. */
+#define KCIP_SVC_PARAMS ((const struct rhashtable_params) {		\
+	.key_len = sizeof(struct kcip_svc_key),				\
+	.key_offset = offsetof(struct kcip_service, key),		\
+	.head_offset = offsetof(struct kcip_service, node),		\
+	.automatic_shrinking = true,					\
+})
+
 /* module parameters */
+extern unsigned int kcip_max_affinity;
 extern unsigned int kcip_max_services;
 extern unsigned int kcip_max_backends;
 extern bool kcip_userns;
@@ -118,6 +133,7 @@ extern bool kcip_userns;
 struct kcip_net *kcip_pernet(const struct net *net);
 
 /* service.c: the Service table, called under kcip_net.lock */
+bool kcip_key_is_nodeport(const struct kcip_svc_key *key);
 struct kcip_service *kcip_svc_find(struct kcip_net *kn,
 				   const struct kcip_svc_key *key);
 int kcip_svc_add(struct net *net, const struct kcip_svc_key *key,
@@ -151,6 +167,16 @@ const struct kcip_backend *kcip_sched_pick(struct kcip_service *svc,
 					   const struct kcip_svc_cfg *cfg,
 					   const struct nf_conn *ct);
 u32 kcip_flow_hash(const struct nf_conn *ct, bool client_only);
+bool kcip_be_eligible(const struct kcip_svc_cfg *cfg,
+		      const struct kcip_backend *be);
+
+/* affinity.c: client-IP session affinity */
+const struct kcip_backend *kcip_aff_pick(struct kcip_net *kn,
+					 struct kcip_service *svc,
+					 const struct kcip_svc_cfg *cfg,
+					 const struct nf_conn *ct);
+int kcip_aff_init(struct kcip_net *kn);
+void kcip_aff_exit(struct kcip_net *kn);
 
 /* hook.c: the NAT hook of a netns */
 int kcip_hooks_register(struct net *net);

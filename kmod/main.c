@@ -7,6 +7,7 @@
 #include <linux/module.h>
 #include <net/genetlink.h>
 #include <net/netns/generic.h>
+#include <net/netfilter/nf_nat_masquerade.h>
 
 #include "kclusterip.h"
 #include "version.h"
@@ -24,6 +25,10 @@ module_param_named(maglev_min_size, kcip_maglev_min_size, uint, 0644);
 MODULE_PARM_DESC(maglev_min_size,
 		 "Smallest Maglev table; a table is the next prime from max(this, 128 x backends); must be the same on every node");
 
+module_param_named(max_affinity, kcip_max_affinity, uint, 0644);
+MODULE_PARM_DESC(max_affinity,
+		 "Most session-affinity entries in one network namespace");
+
 bool kcip_userns __read_mostly;
 module_param_named(userns, kcip_userns, bool, 0444);
 MODULE_PARM_DESC(userns,
@@ -39,11 +44,18 @@ struct kcip_net *kcip_pernet(const struct net *net)
 static int __net_init kcip_net_init(struct net *net)
 {
 	struct kcip_net *kn = kcip_pernet(net);
+	int err;
 
 	mutex_init(&kn->lock);
 	INIT_LIST_HEAD(&kn->svc_list);
 	kn->generation = 1;
-	return kcip_net_init_table(kn);
+	err = kcip_net_init_table(kn);
+	if (err)
+		return err;
+	err = kcip_aff_init(kn);
+	if (err)
+		kcip_net_free_table(kn);
+	return err;
 }
 
 /* Detach from the packet path first; packets may still be in flight. */
@@ -63,6 +75,7 @@ static void __net_exit kcip_net_exit(struct net *net)
 {
 	struct kcip_net *kn = kcip_pernet(net);
 
+	kcip_aff_exit(kn);
 	mutex_lock(&kn->lock);
 	kcip_net_free_table(kn);
 	mutex_unlock(&kn->lock);
@@ -81,9 +94,14 @@ static int __init kcip_init(void)
 {
 	int err;
 
-	err = register_pernet_subsys(&kcip_net_ops);
+	/* clean masqueraded flows up when their device or address goes */
+	err = nf_nat_masquerade_inet_register_notifiers();
 	if (err)
 		return err;
+
+	err = register_pernet_subsys(&kcip_net_ops);
+	if (err)
+		goto err_masq;
 
 	err = kcip_genl_init();
 	if (err)
@@ -94,6 +112,8 @@ static int __init kcip_init(void)
 
 err_pernet:
 	unregister_pernet_subsys(&kcip_net_ops);
+err_masq:
+	nf_nat_masquerade_inet_unregister_notifiers();
 	return err;
 }
 
@@ -102,6 +122,7 @@ static void __exit kcip_exit(void)
 	/* no new requests, then no netns state, then no pending frees */
 	kcip_genl_exit();
 	unregister_pernet_subsys(&kcip_net_ops);
+	nf_nat_masquerade_inet_unregister_notifiers();
 	rcu_barrier();
 }
 

@@ -186,12 +186,9 @@ static int kcip_parse_svc(struct genl_info *info, struct nlattr **tb,
 			      tb[KCIP_A_SVC_ADDR6], &key->addr, nest, extack);
 	if (err)
 		return err;
-	if (kcip_addr_is_any(family, &key->addr)) {
-		NL_SET_ERR_MSG_ATTR(extack, nest,
-				    "NodePort entries (address 0.0.0.0 or ::) are not implemented yet");
-		return -EOPNOTSUPP;
-	}
-	if (!kcip_addr_is_unicast(family, &key->addr)) {
+	/* all-zeroes is a NodePort entry */
+	if (!kcip_addr_is_any(family, &key->addr) &&
+	    !kcip_addr_is_unicast(family, &key->addr)) {
 		NL_SET_ERR_MSG_ATTR(extack, nest,
 				    "Service address must be a unicast address");
 		return -EINVAL;
@@ -249,21 +246,6 @@ static int kcip_parse_opts(struct nlattr **tb, struct kcip_svc_opts *opts,
 			      (nla_get_u32(tb[KCIP_A_SVC_FLAGS]) & mask);
 
 	/* Refuse, never ignore, what the packet path does not do yet. */
-	if (opts->affinity != KCIP_AFFINITY_NONE) {
-		NL_SET_ERR_MSG_ATTR(extack, tb[KCIP_A_SVC_AFFINITY],
-				    "Session affinity is not implemented yet");
-		return -EOPNOTSUPP;
-	}
-	if (opts->traffic_policy != KCIP_TRAFFIC_POLICY_CLUSTER) {
-		NL_SET_ERR_MSG_ATTR(extack, tb[KCIP_A_SVC_TRAFFIC_POLICY],
-				    "Traffic policy local is not implemented yet");
-		return -EOPNOTSUPP;
-	}
-	if (opts->flags & KCIP_SVC_F_MASQUERADE) {
-		NL_SET_ERR_MSG_ATTR(extack, tb[KCIP_A_SVC_FLAGS],
-				    "Masquerade is not implemented yet");
-		return -EOPNOTSUPP;
-	}
 	if (opts->flags & KCIP_SVC_F_RETRY) {
 		NL_SET_ERR_MSG_ATTR(extack, tb[KCIP_A_SVC_FLAGS],
 				    "Retry is not implemented yet");

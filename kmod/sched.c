@@ -31,15 +31,30 @@ static const siphash_key_t kcip_maglev_key_skip = {
 static const siphash_key_t kcip_flow_key = {
 	{ 0x6b636c7573746572ULL, 0x697020666c6f7773ULL } };
 
+/*
+ * May @be take new flows?  Kubernetes' rule: ready endpoints do; terminating
+ * ones only when no endpoint is ready (cfg->pick_state says which applies);
+ * down ones and weight 0 never; with traffic policy local, only those on
+ * this node.
+ */
+bool kcip_be_eligible(const struct kcip_svc_cfg *cfg,
+		      const struct kcip_backend *be)
+{
+	return be->weight && be->state == cfg->pick_state &&
+	       (cfg->opts.traffic_policy != KCIP_TRAFFIC_POLICY_LOCAL ||
+		(be->flags & KCIP_BE_F_LOCAL));
+}
+
 static u32 kcip_sched_collect(struct kcip_svc_cfg *cfg, u8 state)
 {
 	u32 i, total = 0;
 
 	cfg->n_pick = 0;
+	cfg->pick_state = state;
 	for (i = 0; i < cfg->n_be; i++) {
 		const struct kcip_backend *be = &cfg->be[i];
 
-		if (be->state != state || !be->weight)
+		if (!kcip_be_eligible(cfg, be))
 			continue;
 		total += be->weight;
 		cfg->pick[cfg->n_pick] = i;
@@ -155,10 +170,7 @@ out:
 	return err;
 }
 
-/*
- * Kubernetes' rule: ready endpoints take new flows; terminating ones only
- * when no endpoint is ready; down ones and weight 0 never.
- */
+/* List the backends that may take new flows, and build the scheduler's. */
 int kcip_sched_prepare(struct kcip_svc_cfg *cfg)
 {
 	cfg->pick_total = kcip_sched_collect(cfg, KCIP_BE_STATE_READY);

@@ -14,13 +14,6 @@
 
 #include "kclusterip.h"
 
-static const struct rhashtable_params kcip_svc_params = {
-	.key_len = sizeof(struct kcip_svc_key),
-	.key_offset = offsetof(struct kcip_service, key),
-	.head_offset = offsetof(struct kcip_service, node),
-	.automatic_shrinking = true,
-};
-
 static struct kcip_svc_cfg *kcip_cfg_alloc(u32 n_be)
 {
 	struct kcip_svc_cfg *cfg;
@@ -168,10 +161,17 @@ static struct kcip_stats __percpu *kcip_stats_alloc(void)
 	return stats;
 }
 
+bool kcip_key_is_nodeport(const struct kcip_svc_key *key)
+{
+	static const union nf_inet_addr any;
+
+	return !memcmp(&key->addr, &any, sizeof(any));
+}
+
 struct kcip_service *kcip_svc_find(struct kcip_net *kn,
 				   const struct kcip_svc_key *key)
 {
-	return rhashtable_lookup_fast(&kn->services, key, kcip_svc_params);
+	return rhashtable_lookup_fast(&kn->services, key, KCIP_SVC_PARAMS);
 }
 
 int kcip_svc_add(struct net *net, const struct kcip_svc_key *key,
@@ -217,12 +217,14 @@ int kcip_svc_add(struct net *net, const struct kcip_svc_key *key,
 	}
 
 	err = rhashtable_insert_fast(&kn->services, &svc->node,
-				     kcip_svc_params);
+				     KCIP_SVC_PARAMS);
 	if (err)
 		goto err_hooks;
 
 	list_add_tail(&svc->list, &kn->svc_list);
 	kn->n_services++;
+	if (kcip_key_is_nodeport(key))
+		WRITE_ONCE(kn->n_nodeport, kn->n_nodeport + 1);
 	kn->generation++;
 	return 0;
 
@@ -274,9 +276,11 @@ static void kcip_svc_free_rcu(struct rcu_head *head)
 /* Unlink @svc; its memory goes after a grace period. */
 static void kcip_svc_unlink(struct kcip_net *kn, struct kcip_service *svc)
 {
-	rhashtable_remove_fast(&kn->services, &svc->node, kcip_svc_params);
+	rhashtable_remove_fast(&kn->services, &svc->node, KCIP_SVC_PARAMS);
 	list_del(&svc->list);
 	kn->n_services--;
+	if (kcip_key_is_nodeport(&svc->key))
+		WRITE_ONCE(kn->n_nodeport, kn->n_nodeport - 1);
 	kn->n_backends -= kcip_cfg(kn, svc)->n_be;
 	kn->generation++;
 }
@@ -446,7 +450,7 @@ int kcip_be_del(struct net *net, struct kcip_service *svc,
 
 int kcip_net_init_table(struct kcip_net *kn)
 {
-	return rhashtable_init(&kn->services, &kcip_svc_params);
+	return rhashtable_init(&kn->services, &KCIP_SVC_PARAMS);
 }
 
 /* netns exit: the hooks are gone, nothing else can see the table */
