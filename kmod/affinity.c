@@ -145,6 +145,22 @@ no_entry:
 	return be;
 }
 
+/* The backend client @client has affinity to, if valid; under RCU. */
+const struct kcip_backend *kcip_aff_peek(struct kcip_net *kn,
+					 const struct kcip_service *svc,
+					 const struct kcip_svc_cfg *cfg,
+					 const union nf_inet_addr *client)
+{
+	struct kcip_aff_key key;
+	struct kcip_aff *aff;
+
+	memset(&key, 0, sizeof(key));
+	key.svc = svc->key;
+	key.client = *client;
+	aff = rhashtable_lookup(&kn->affinity, &key, kcip_aff_params);
+	return aff ? kcip_aff_backend(cfg, aff) : NULL;
+}
+
 static bool kcip_aff_stale(struct kcip_net *kn, const struct kcip_aff *aff)
 {
 	const struct kcip_service *svc;
@@ -152,7 +168,7 @@ static bool kcip_aff_stale(struct kcip_net *kn, const struct kcip_aff *aff)
 
 	if (time_after_eq(jiffies, READ_ONCE(aff->expires)))
 		return true;
-	svc = rhashtable_lookup(&kn->services, &aff->key.svc,
+	svc = rhashtable_lookup(&rcu_dereference(kn->tbl)->ht, &aff->key.svc,
 				KCIP_SVC_PARAMS);
 	if (!svc)
 		return true;

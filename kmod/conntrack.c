@@ -80,3 +80,76 @@ void kcip_ct_flush(struct net *net, const struct kcip_svc_key *key,
 		return;
 	nf_ct_iterate_cleanup_net(kcip_ct_matches, &iter);
 }
+
+struct kcip_ct_diff {
+	struct kcip_table *old;
+	struct kcip_table *new;
+};
+
+/* The Service of @tbl that NATed @ct: its VIP's, or a NodePort's. */
+static struct kcip_service *kcip_ct_service(struct kcip_table *tbl,
+					    const struct nf_conn *ct)
+{
+	const struct nf_conntrack_tuple *t =
+		&ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple;
+	struct kcip_service *svc;
+	struct kcip_svc_key key;
+
+	memset(&key, 0, sizeof(key));
+	key.family = nf_ct_l3num(ct);
+	if (key.family == AF_INET)
+		key.addr.ip = t->dst.u3.ip;
+	else
+		key.addr.in6 = t->dst.u3.in6;
+	key.proto = t->dst.protonum;
+	key.port = t->dst.u.all;
+	svc = kcip_table_find(tbl, &key);
+	if (svc || !tbl->n_nodeport)
+		return svc;
+	memset(&key.addr, 0, sizeof(key.addr));
+	return kcip_table_find(tbl, &key);
+}
+
+/* A UDP or SCTP flow whose Service or backend is gone, or down, in new. */
+static int kcip_ct_diff_matches(struct nf_conn *ct, void *data)
+{
+	const struct kcip_ct_diff *d = data;
+	const struct nf_conntrack_tuple *reply;
+	struct kcip_service *o, *n;
+	const struct kcip_svc_cfg *nc;
+	union nf_inet_addr addr;
+	int i;
+
+	if (!(ct->status & IPS_DST_NAT) ||
+	    nf_ct_protonum(ct) == IPPROTO_TCP)
+		return 0;
+	o = kcip_ct_service(d->old, ct);
+	if (!o)
+		return 0;
+	n = kcip_table_find(d->new, &o->key);
+	if (!n)
+		return 1;
+	nc = rcu_dereference_protected(n->cfg, 1);
+	if (nc == rcu_dereference_protected(o->cfg, 1))
+		return 0;
+	reply = &ct->tuplehash[IP_CT_DIR_REPLY].tuple;
+	memset(&addr, 0, sizeof(addr));
+	if (nf_ct_l3num(ct) == AF_INET)
+		addr.ip = reply->src.u3.ip;
+	else
+		addr.in6 = reply->src.u3.in6;
+	i = kcip_be_index(nc, &addr, reply->src.u.all);
+	return i < 0 || nc->be[i].state == KCIP_BE_STATE_DOWN;
+}
+
+/* After a restore: one walk of the conntrack table for all that went. */
+void kcip_ct_flush_diff(struct net *net, struct kcip_table *old,
+			struct kcip_table *new)
+{
+	struct kcip_ct_diff d = { .old = old, .new = new };
+	struct nf_ct_iter_data iter = { .net = net, .data = &d };
+
+	if (!old->n_services)
+		return;
+	nf_ct_iterate_cleanup_net(kcip_ct_diff_matches, &iter);
+}

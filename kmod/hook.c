@@ -41,8 +41,8 @@ static void kcip_stats_inc(struct kcip_stats __percpu *stats,
 	local_bh_enable();
 }
 
-static bool kcip_addr_is_local(struct net *net, u8 family,
-			       const union nf_inet_addr *addr)
+bool kcip_addr_is_local(struct net *net, u8 family,
+			const union nf_inet_addr *addr)
 {
 	if (family == AF_INET)
 		return !ipv4_is_loopback(addr->ip) &&
@@ -62,6 +62,7 @@ static struct kcip_service *kcip_lookup(struct net *net, struct kcip_net *kn,
 	const struct nf_conntrack_tuple *t =
 		&ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple;
 	struct kcip_service *svc;
+	struct kcip_table *tbl;
 	struct kcip_svc_key key;
 
 	memset(&key, 0, sizeof(key));
@@ -73,13 +74,14 @@ static struct kcip_service *kcip_lookup(struct net *net, struct kcip_net *kn,
 	key.proto = t->dst.protonum;
 	key.port = t->dst.u.all;
 
-	svc = rhashtable_lookup(&kn->services, &key, KCIP_SVC_PARAMS);
-	if (svc || !READ_ONCE(kn->n_nodeport))
+	tbl = rcu_dereference(kn->tbl);
+	svc = rhashtable_lookup(&tbl->ht, &key, KCIP_SVC_PARAMS);
+	if (svc || !READ_ONCE(tbl->n_nodeport))
 		return svc;
 	if (!kcip_addr_is_local(net, key.family, &key.addr))
 		return NULL;
 	memset(&key.addr, 0, sizeof(key.addr));
-	return rhashtable_lookup(&kn->services, &key, KCIP_SVC_PARAMS);
+	return rhashtable_lookup(&tbl->ht, &key, KCIP_SVC_PARAMS);
 }
 
 /* No usable backend: answer as Kubernetes does, or drop. */

@@ -102,15 +102,21 @@ struct kcip_service {
 	struct rcu_head rcu;
 };
 
-struct kcip_net {
-	struct mutex lock;		/* serialises every change */
-	struct rhashtable services;
-	struct list_head svc_list;	/* in insertion order, for dumps */
+/* The Services of a netns: kcip_net.tbl, or a restore's new state. */
+struct kcip_table {
+	struct rhashtable ht;
+	struct list_head list;		/* in insertion order, for dumps */
 	u32 n_services;
 	u32 n_backends;
-	u64 generation;			/* bumped by every change */
 	u32 n_nodeport;			/* Services at 0.0.0.0 or :: */
+};
+
+struct kcip_net {
+	struct mutex lock;		/* serialises every change */
+	struct kcip_table __rcu *tbl;
+	u64 generation;			/* bumped by every change */
 	bool hooks_on;			/* NAT hooks registered in this netns */
+	struct list_head stages;	/* restores being staged, restore.c */
 	struct rhashtable affinity;	/* client -> backend, affinity.c */
 	atomic_t n_affinity;
 	struct delayed_work aff_gc;
@@ -132,10 +138,45 @@ extern bool kcip_userns;
 
 struct kcip_net *kcip_pernet(const struct net *net);
 
-/* service.c: the Service table, called under kcip_net.lock */
+/* The current table, for the control plane (under kcip_net.lock). */
+static inline struct kcip_table *kcip_tbl(struct kcip_net *kn)
+{
+	return rcu_dereference_protected(kn->tbl, lockdep_is_held(&kn->lock));
+}
+
+/* cfg.c: a Service's config and counters */
+struct kcip_svc_cfg *kcip_cfg_alloc(u32 n_be);
+void kcip_cfg_free(struct kcip_svc_cfg *cfg);
+void kcip_cfg_free_deferred(struct kcip_svc_cfg *cfg);
+void kcip_cfg_free_all(struct kcip_svc_cfg *cfg);
+struct kcip_svc_cfg *kcip_cfg_dup(const struct kcip_svc_cfg *old, u32 n_be,
+				  u32 skip);
+int kcip_cfg_prepare(struct kcip_svc_cfg *cfg, struct netlink_ext_ack *extack);
+bool kcip_cfg_same(const struct kcip_svc_cfg *a, const struct kcip_svc_cfg *b);
+int kcip_be_cmp(const union nf_inet_addr *a1, __be16 p1,
+		const union nf_inet_addr *a2, __be16 p2);
+int kcip_be_index(const struct kcip_svc_cfg *cfg,
+		  const union nf_inet_addr *addr, __be16 port);
+struct kcip_stats __percpu *kcip_stats_alloc(void);
+void kcip_stats_sum(const struct kcip_stats __percpu *stats,
+		    struct kcip_stats_sum *sum);
+
+/* table.c: a table of Services */
+struct kcip_table *kcip_table_alloc(void);
+void kcip_table_free(struct kcip_table *tbl);
 bool kcip_key_is_nodeport(const struct kcip_svc_key *key);
+struct kcip_service *kcip_table_find(struct kcip_table *tbl,
+				     const struct kcip_svc_key *key);
 struct kcip_service *kcip_svc_find(struct kcip_net *kn,
 				   const struct kcip_svc_key *key);
+int kcip_table_insert(struct kcip_table *tbl, struct kcip_service *svc);
+void kcip_table_remove(struct kcip_table *tbl, struct kcip_service *svc);
+void kcip_svc_free(struct kcip_service *svc);
+void kcip_svc_free_deferred(struct kcip_service *svc);
+
+/* service.c: single changes, under kcip_net.lock */
+int kcip_hooks_need(struct net *net, struct netlink_ext_ack *extack);
+void kcip_hooks_maybe_off(struct net *net);
 int kcip_svc_add(struct net *net, const struct kcip_svc_key *key,
 		 const struct kcip_svc_opts *opts,
 		 struct netlink_ext_ack *extack);
@@ -153,12 +194,29 @@ int kcip_be_change(struct net *net, struct kcip_service *svc,
 int kcip_be_del(struct net *net, struct kcip_service *svc,
 		const struct kcip_backend *be, bool flush_tcp,
 		struct netlink_ext_ack *extack);
-int kcip_be_index(const struct kcip_svc_cfg *cfg,
-		  const union nf_inet_addr *addr, __be16 port);
-int kcip_net_init_table(struct kcip_net *kn);
-void kcip_net_free_table(struct kcip_net *kn);
-void kcip_stats_sum(const struct kcip_stats __percpu *stats,
-		    struct kcip_stats_sum *sum);
+
+/* restore.c: whole-state transactions */
+struct kcip_stage;
+struct kcip_restore_counts {
+	u32 added;
+	u32 changed;
+	u32 deleted;
+	u32 unchanged;
+};
+
+struct kcip_stage *kcip_stage_begin(struct kcip_net *kn, u32 portid);
+struct kcip_stage *kcip_stage_find(struct kcip_net *kn, u32 portid);
+void kcip_stage_abort(struct kcip_stage *stage);
+int kcip_stage_add(struct kcip_stage *stage, const struct kcip_svc_key *key,
+		   const struct kcip_svc_opts *opts,
+		   const struct kcip_backend *be, u32 n_be, bool append,
+		   struct netlink_ext_ack *extack);
+int kcip_stage_commit(struct net *net, struct kcip_stage *stage,
+		      struct kcip_restore_counts *counts,
+		      struct netlink_ext_ack *extack);
+void kcip_stages_free(struct kcip_net *kn);
+int kcip_restore_init(void);
+void kcip_restore_exit(void);
 
 /* sched.c: eligibility and choice of a backend */
 extern unsigned int kcip_maglev_min_size;
@@ -166,7 +224,12 @@ int kcip_sched_prepare(struct kcip_svc_cfg *cfg);
 const struct kcip_backend *kcip_sched_pick(struct kcip_service *svc,
 					   const struct kcip_svc_cfg *cfg,
 					   const struct nf_conn *ct);
-u32 kcip_flow_hash(const struct nf_conn *ct, bool client_only);
+const struct kcip_backend *kcip_sched_peek(struct kcip_service *svc,
+					   const struct kcip_svc_cfg *cfg,
+					   const struct nf_conntrack_tuple *t,
+					   u8 family);
+u32 kcip_tuple_hash(const struct nf_conntrack_tuple *t, u8 family,
+		    bool client_only);
 bool kcip_be_eligible(const struct kcip_svc_cfg *cfg,
 		      const struct kcip_backend *be);
 
@@ -175,16 +238,24 @@ const struct kcip_backend *kcip_aff_pick(struct kcip_net *kn,
 					 struct kcip_service *svc,
 					 const struct kcip_svc_cfg *cfg,
 					 const struct nf_conn *ct);
+const struct kcip_backend *kcip_aff_peek(struct kcip_net *kn,
+					 const struct kcip_service *svc,
+					 const struct kcip_svc_cfg *cfg,
+					 const union nf_inet_addr *client);
 int kcip_aff_init(struct kcip_net *kn);
 void kcip_aff_exit(struct kcip_net *kn);
 
 /* hook.c: the NAT hook of a netns */
+bool kcip_addr_is_local(struct net *net, u8 family,
+			const union nf_inet_addr *addr);
 int kcip_hooks_register(struct net *net);
 void kcip_hooks_unregister(struct net *net);
 
 /* conntrack.c: drop the flows of what was removed */
 void kcip_ct_flush(struct net *net, const struct kcip_svc_key *key,
 		   const struct kcip_backend *be, bool tcp_too);
+void kcip_ct_flush_diff(struct net *net, struct kcip_table *old,
+			struct kcip_table *new);
 
 /* netlink.c */
 int kcip_genl_init(void);

@@ -44,17 +44,19 @@ struct kcip_net *kcip_pernet(const struct net *net)
 static int __net_init kcip_net_init(struct net *net)
 {
 	struct kcip_net *kn = kcip_pernet(net);
+	struct kcip_table *tbl;
 	int err;
 
 	mutex_init(&kn->lock);
-	INIT_LIST_HEAD(&kn->svc_list);
+	INIT_LIST_HEAD(&kn->stages);
 	kn->generation = 1;
-	err = kcip_net_init_table(kn);
-	if (err)
-		return err;
+	tbl = kcip_table_alloc();
+	if (!tbl)
+		return -ENOMEM;
+	RCU_INIT_POINTER(kn->tbl, tbl);
 	err = kcip_aff_init(kn);
 	if (err)
-		kcip_net_free_table(kn);
+		kcip_table_free(tbl);
 	return err;
 }
 
@@ -71,13 +73,23 @@ static void __net_exit kcip_net_pre_exit(struct net *net)
 	mutex_unlock(&kn->lock);
 }
 
+/* A grace period has passed since pre_exit: nothing reads the table. */
 static void __net_exit kcip_net_exit(struct net *net)
 {
 	struct kcip_net *kn = kcip_pernet(net);
+	struct kcip_service *svc, *tmp;
+	struct kcip_table *tbl;
 
 	kcip_aff_exit(kn);
 	mutex_lock(&kn->lock);
-	kcip_net_free_table(kn);
+	kcip_stages_free(kn);
+	tbl = kcip_tbl(kn);
+	list_for_each_entry_safe(svc, tmp, &tbl->list, list) {
+		list_del(&svc->list);
+		kcip_svc_free(svc);
+	}
+	kcip_table_free(tbl);
+	RCU_INIT_POINTER(kn->tbl, NULL);
 	mutex_unlock(&kn->lock);
 	mutex_destroy(&kn->lock);
 }
@@ -103,13 +115,19 @@ static int __init kcip_init(void)
 	if (err)
 		goto err_masq;
 
-	err = kcip_genl_init();
+	err = kcip_restore_init();
 	if (err)
 		goto err_pernet;
+
+	err = kcip_genl_init();
+	if (err)
+		goto err_restore;
 
 	pr_info("version %s loaded\n", KCIP_VERSION);
 	return 0;
 
+err_restore:
+	kcip_restore_exit();
 err_pernet:
 	unregister_pernet_subsys(&kcip_net_ops);
 err_masq:
@@ -121,6 +139,7 @@ static void __exit kcip_exit(void)
 {
 	/* no new requests, then no netns state, then no pending frees */
 	kcip_genl_exit();
+	kcip_restore_exit();
 	unregister_pernet_subsys(&kcip_net_ops);
 	nf_nat_masquerade_inet_unregister_notifiers();
 	rcu_barrier();

@@ -207,13 +207,12 @@ static u32 kcip_sched_search(const struct kcip_svc_cfg *cfg, u32 r)
 }
 
 /*
- * The flow's hash, the same on every node: the whole 5-tuple, or with
+ * A flow's hash, the same on every node: the whole 5-tuple, or with
  * client-IP affinity the client's address alone.
  */
-u32 kcip_flow_hash(const struct nf_conn *ct, bool client_only)
+u32 kcip_tuple_hash(const struct nf_conntrack_tuple *t, u8 family,
+		    bool client_only)
 {
-	const struct nf_conntrack_tuple *t =
-		&ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple;
 	struct {
 		union nf_inet_addr src;
 		union nf_inet_addr dst;
@@ -223,12 +222,12 @@ u32 kcip_flow_hash(const struct nf_conn *ct, bool client_only)
 	} in;
 
 	memset(&in, 0, sizeof(in));
-	if (nf_ct_l3num(ct) == AF_INET)
+	if (family == AF_INET)
 		in.src.ip = t->src.u3.ip;
 	else
 		in.src.in6 = t->src.u3.in6;
 	if (!client_only) {
-		if (nf_ct_l3num(ct) == AF_INET)
+		if (family == AF_INET)
 			in.dst.ip = t->dst.u3.ip;
 		else
 			in.dst.in6 = t->dst.u3.in6;
@@ -239,28 +238,63 @@ u32 kcip_flow_hash(const struct nf_conn *ct, bool client_only)
 	return (u32)siphash(&in, sizeof(in), &kcip_flow_key);
 }
 
+static const struct kcip_backend *
+kcip_maglev_pick(const struct kcip_svc_cfg *cfg,
+		 const struct nf_conntrack_tuple *t, u8 family)
+{
+	u32 h = kcip_tuple_hash(t, family,
+				cfg->opts.affinity == KCIP_AFFINITY_CLIENTIP);
+
+	return &cfg->be[cfg->maglev[h % cfg->maglev_size]];
+}
+
+static const struct kcip_backend *kcip_rr_pick(const struct kcip_svc_cfg *cfg,
+					       u32 n)
+{
+	u32 r = (u32)(((u64)n * cfg->rr_stride) % cfg->pick_total);
+
+	return &cfg->be[kcip_sched_search(cfg, r)];
+}
+
 const struct kcip_backend *kcip_sched_pick(struct kcip_service *svc,
 					   const struct kcip_svc_cfg *cfg,
 					   const struct nf_conn *ct)
 {
-	u32 r;
-
 	if (!cfg->pick_total)
 		return NULL;
 
 	switch (cfg->opts.sched) {
 	case KCIP_SCHED_MAGLEV:
-		r = kcip_flow_hash(ct, cfg->opts.affinity ==
-					KCIP_AFFINITY_CLIENTIP);
-		return &cfg->be[cfg->maglev[r % cfg->maglev_size]];
+		return kcip_maglev_pick(cfg,
+					&ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple,
+					nf_ct_l3num(ct));
 	case KCIP_SCHED_RR:
 		/* one atomic add, no lock: the stride interleaves backends */
-		r = (u32)atomic_inc_return(&svc->rr_next);
-		r = (u32)(((u64)r * cfg->rr_stride) % cfg->pick_total);
-		break;
+		return kcip_rr_pick(cfg, (u32)atomic_inc_return(&svc->rr_next));
 	default:
-		r = get_random_u32_below(cfg->pick_total);
-		break;
+		return &cfg->be[kcip_sched_search(cfg,
+				get_random_u32_below(cfg->pick_total))];
 	}
-	return &cfg->be[kcip_sched_search(cfg, r)];
+}
+
+/*
+ * What kcip_sched_pick() would give the flow @t, without changing a thing;
+ * NULL when that is left to chance (random) or nothing is eligible.
+ */
+const struct kcip_backend *kcip_sched_peek(struct kcip_service *svc,
+					   const struct kcip_svc_cfg *cfg,
+					   const struct nf_conntrack_tuple *t,
+					   u8 family)
+{
+	if (!cfg->pick_total)
+		return NULL;
+
+	switch (cfg->opts.sched) {
+	case KCIP_SCHED_MAGLEV:
+		return kcip_maglev_pick(cfg, t, family);
+	case KCIP_SCHED_RR:
+		return kcip_rr_pick(cfg, (u32)atomic_read(&svc->rr_next) + 1);
+	default:
+		return NULL;
+	}
 }

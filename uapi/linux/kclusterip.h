@@ -55,6 +55,32 @@
  *   KCIP_A_FLAGS: NLA_U32, enum kcip_op_flags (BACKEND_DEL: FLUSH_TCP)
  *
  * KCIP_CMD_FLUSH: no attributes; removes every Service of the netns.
+ *
+ * Restore, a whole-state transaction owned by the requesting socket (it is
+ * dropped when the socket closes):
+ * KCIP_CMD_RESTORE_BEGIN: no attributes; opens (or reopens) the stage.
+ * KCIP_CMD_RESTORE_SERVICE: stage one Service
+ *   KCIP_A_SERVICE: NLA_NESTED, identity and options as for SERVICE_NEW,
+ *                   plus KCIP_A_SVC_BACKENDS holding KCIP_A_BACKEND nests
+ *   KCIP_A_FLAGS: KCIP_OP_F_APPEND: more backends for the Service staged
+ *                 by the previous message (same identity and options)
+ * KCIP_CMD_RESTORE_COMMIT: make the state exactly the stage's, atomically
+ *   KCIP_A_GENERATION: optional; commit only if the state's generation is
+ *                      still this one (else -EAGAIN)
+ *   reply and "monitor" event: KCIP_A_GENERATION, KCIP_A_RESTORE
+ * KCIP_CMD_RESTORE_ABORT: drop the stage.
+ *
+ * KCIP_CMD_EXPLAIN: which entry and backend a new flow would get
+ *   KCIP_A_EXPLAIN: FAMILY, PROTO, SRC4|SRC6, SPORT, DST4|DST6, DPORT
+ *   reply: KCIP_A_EXPLAIN (RESULT, NODEPORT, AFFINITY, ELIGIBLE, STATE),
+ *          KCIP_A_SERVICE (as in dumps, without backends and stats) and,
+ *          for RESULT BACKEND, KCIP_A_BACKEND.
+ *
+ * Every change is announced on the multicast group "monitor": the command
+ * that made it with KCIP_A_GENERATION and the object's attributes as a
+ * dump shows them, without stats (a Service's without its backends; a
+ * backend's with its Service's identity); a restore as one
+ * KCIP_CMD_RESTORE_COMMIT event.
 
  */
 #ifndef _UAPI_LINUX_KCLUSTERIP_H
@@ -74,6 +100,11 @@ enum kcip_cmd {
 	KCIP_CMD_BACKEND_SET,
 	KCIP_CMD_BACKEND_DEL,
 	KCIP_CMD_FLUSH,
+	KCIP_CMD_RESTORE_BEGIN,
+	KCIP_CMD_RESTORE_SERVICE,
+	KCIP_CMD_RESTORE_COMMIT,
+	KCIP_CMD_RESTORE_ABORT,
+	KCIP_CMD_EXPLAIN,
 	__KCIP_CMD_MAX
 };
 
@@ -86,6 +117,8 @@ enum kcip_attr {
 	KCIP_A_BACKEND,
 	KCIP_A_FLAGS,
 	KCIP_A_PAD,
+	KCIP_A_RESTORE,
+	KCIP_A_EXPLAIN,
 	__KCIP_A_MAX
 };
 
@@ -142,6 +175,49 @@ enum kcip_stats_attr {
 
 #define KCIP_A_STATS_MAX (__KCIP_A_STATS_MAX - 1)
 
+/* KCIP_A_RESTORE: what a commit did; NLA_U32 each. */
+enum kcip_restore_attr {
+	KCIP_A_RESTORE_UNSPEC,
+	KCIP_A_RESTORE_ADDED,		/* Services that were not there */
+	KCIP_A_RESTORE_CHANGED,		/* options or backends changed */
+	KCIP_A_RESTORE_DELETED,
+	KCIP_A_RESTORE_UNCHANGED,
+	KCIP_A_RESTORE_SERVICES,	/* Services after the commit */
+	KCIP_A_RESTORE_BACKENDS,	/* backends after the commit */
+	__KCIP_A_RESTORE_MAX
+};
+
+#define KCIP_A_RESTORE_MAX (__KCIP_A_RESTORE_MAX - 1)
+
+/* KCIP_A_EXPLAIN: a flow in, what a new flow like it would get out. */
+enum kcip_explain_attr {
+	KCIP_A_EXPLAIN_UNSPEC,
+	KCIP_A_EXPLAIN_FAMILY,		/* NLA_U16, in */
+	KCIP_A_EXPLAIN_PROTO,		/* NLA_U8, in */
+	KCIP_A_EXPLAIN_SRC4,		/* NLA_BE32, in */
+	KCIP_A_EXPLAIN_SRC6,		/* 16 bytes, in */
+	KCIP_A_EXPLAIN_SPORT,		/* NLA_BE16, in */
+	KCIP_A_EXPLAIN_DST4,		/* NLA_BE32, in */
+	KCIP_A_EXPLAIN_DST6,		/* 16 bytes, in */
+	KCIP_A_EXPLAIN_DPORT,		/* NLA_BE16, in */
+	KCIP_A_EXPLAIN_RESULT,		/* NLA_U8, enum kcip_explain_result */
+	KCIP_A_EXPLAIN_NODEPORT,	/* NLA_U8 0/1: matched a NodePort entry */
+	KCIP_A_EXPLAIN_AFFINITY,	/* NLA_U8 0/1: an affinity entry decided */
+	KCIP_A_EXPLAIN_ELIGIBLE,	/* NLA_U32: backends eligible */
+	KCIP_A_EXPLAIN_STATE,		/* NLA_U8: state of the eligible ones */
+	__KCIP_A_EXPLAIN_MAX
+};
+
+#define KCIP_A_EXPLAIN_MAX (__KCIP_A_EXPLAIN_MAX - 1)
+
+enum kcip_explain_result {
+	KCIP_EXPLAIN_NO_SERVICE,	/* no entry: not ours, left alone */
+	KCIP_EXPLAIN_BACKEND,		/* this backend (KCIP_A_BACKEND) */
+	KCIP_EXPLAIN_ANY,		/* a weighted random one of ELIGIBLE */
+	KCIP_EXPLAIN_NO_ENDPOINTS,	/* rejected or dropped, per options */
+	__KCIP_EXPLAIN_MAX
+};
+
 enum kcip_sched {
 	KCIP_SCHED_RANDOM,
 	KCIP_SCHED_RR,
@@ -197,7 +273,8 @@ enum kcip_be_flags {
 
 enum kcip_op_flags {
 	KCIP_OP_F_FLUSH_TCP = 1U << 0,	/* BACKEND_DEL: remove TCP flows too */
-	__KCIP_OP_F_ALL = KCIP_OP_F_FLUSH_TCP
+	KCIP_OP_F_APPEND = 1U << 1,	/* RESTORE_SERVICE: more backends */
+	__KCIP_OP_F_ALL = KCIP_OP_F_FLUSH_TCP | KCIP_OP_F_APPEND
 };
 
 #define KCIP_DEFAULT_AFFINITY_TIMEOUT	10800
