@@ -86,9 +86,12 @@ struct kcip_ct_diff {
 	struct kcip_table *new;
 };
 
-/* The Service of @tbl that NATed @ct: its VIP's, or a NodePort's. */
-static struct kcip_service *kcip_ct_service(struct kcip_table *tbl,
-					    const struct nf_conn *ct)
+/*
+ * The Service of @tbl that NATed @ct: its VIP's, or a NodePort's.  Under
+ * RCU or the netns lock.
+ */
+struct kcip_service *kcip_ct_service(struct kcip_table *tbl,
+				     const struct nf_conn *ct)
 {
 	const struct nf_conntrack_tuple *t =
 		&ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple;
@@ -103,11 +106,11 @@ static struct kcip_service *kcip_ct_service(struct kcip_table *tbl,
 		key.addr.in6 = t->dst.u3.in6;
 	key.proto = t->dst.protonum;
 	key.port = t->dst.u.all;
-	svc = kcip_table_find(tbl, &key);
-	if (svc || !tbl->n_nodeport)
+	svc = rhashtable_lookup(&tbl->ht, &key, KCIP_SVC_PARAMS);
+	if (svc || !READ_ONCE(tbl->n_nodeport))
 		return svc;
 	memset(&key.addr, 0, sizeof(key.addr));
-	return kcip_table_find(tbl, &key);
+	return rhashtable_lookup(&tbl->ht, &key, KCIP_SVC_PARAMS);
 }
 
 /* A UDP or SCTP flow whose Service or backend is gone, or down, in new. */
@@ -123,7 +126,9 @@ static int kcip_ct_diff_matches(struct nf_conn *ct, void *data)
 	if (!(ct->status & IPS_DST_NAT) ||
 	    nf_ct_protonum(ct) == IPPROTO_TCP)
 		return 0;
+	rcu_read_lock();
 	o = kcip_ct_service(d->old, ct);
+	rcu_read_unlock();
 	if (!o)
 		return 0;
 	n = kcip_table_find(d->new, &o->key);
@@ -152,4 +157,68 @@ void kcip_ct_flush_diff(struct net *net, struct kcip_table *old,
 	if (!old->n_services)
 		return;
 	nf_ct_iterate_cleanup_net(kcip_ct_diff_matches, &iter);
+}
+
+struct kcip_ct_active {
+	struct kcip_table *tbl;
+	u64 *count;
+	u32 n;
+};
+
+/* Count @ct for its Service and backend; never removes anything. */
+static int kcip_ct_active_count(struct nf_conn *ct, void *data)
+{
+	const struct kcip_ct_active *a = data;
+	const struct nf_conntrack_tuple *reply;
+	const struct kcip_svc_cfg *cfg;
+	struct kcip_service *svc;
+	union nf_inet_addr addr;
+	int i;
+
+	if (!(ct->status & IPS_DST_NAT))
+		return 0;
+	rcu_read_lock();
+	svc = kcip_ct_service(a->tbl, ct);
+	if (!svc || svc->dump_off >= a->n)
+		goto out;
+	a->count[svc->dump_off]++;
+	cfg = rcu_dereference(svc->cfg);
+	reply = &ct->tuplehash[IP_CT_DIR_REPLY].tuple;
+	memset(&addr, 0, sizeof(addr));
+	if (nf_ct_l3num(ct) == AF_INET)
+		addr.ip = reply->src.u3.ip;
+	else
+		addr.in6 = reply->src.u3.in6;
+	i = kcip_be_index(cfg, &addr, reply->src.u.all);
+	if (i >= 0 && svc->dump_off + 1 + i < a->n)
+		a->count[svc->dump_off + 1 + i]++;
+out:
+	rcu_read_unlock();
+	return 0;
+}
+
+/*
+ * Active flows of every Service and backend of the netns, by one walk of
+ * the conntrack table: a slot per Service followed by one per backend, in
+ * table order.  Under kcip_net.lock; kvfree() the result.
+ */
+u64 *kcip_ct_active(struct net *net, u32 *n)
+{
+	struct kcip_table *tbl = kcip_tbl(kcip_pernet(net));
+	struct kcip_ct_active a = { .tbl = tbl };
+	struct nf_ct_iter_data iter = { .net = net, .data = &a };
+	struct kcip_service *svc;
+	u32 off = 0;
+
+	a.n = tbl->n_services + tbl->n_backends;
+	a.count = kvcalloc(a.n ?: 1, sizeof(*a.count), GFP_KERNEL);
+	if (!a.count)
+		return NULL;
+	list_for_each_entry(svc, &tbl->list, list) {
+		svc->dump_off = off;
+		off += 1 + rcu_dereference_protected(svc->cfg, 1)->n_be;
+	}
+	nf_ct_iterate_cleanup_net(kcip_ct_active_count, &iter);
+	*n = a.n;
+	return a.count;
 }

@@ -41,6 +41,20 @@ static void kcip_stats_inc(struct kcip_stats __percpu *stats,
 	local_bh_enable();
 }
 
+static void kcip_stats_packet(struct kcip_stats __percpu *stats,
+			      unsigned int len)
+{
+	struct kcip_stats *s;
+
+	local_bh_disable();
+	s = this_cpu_ptr(stats);
+	u64_stats_update_begin(&s->syncp);
+	u64_stats_inc(&s->c[KCIP_C_PACKETS]);
+	u64_stats_add(&s->c[KCIP_C_BYTES], len);
+	u64_stats_update_end(&s->syncp);
+	local_bh_enable();
+}
+
 bool kcip_addr_is_local(struct net *net, u8 family,
 			const union nf_inet_addr *addr)
 {
@@ -187,6 +201,61 @@ static unsigned int kcip_snat_fn(void *priv, struct sk_buff *skb,
 	return nf_nat_masquerade_ipv6(skb, &range, state->out);
 }
 
+/*
+ * Count every packet of a flow we translated, both ways, on the packet's
+ * first hook after NAT (PRE_ROUTING for what comes in, replies included;
+ * LOCAL_OUT for what the node sends).  The cost: for each packet of a
+ * destination-NATed flow, the Service lookup again and a binary search
+ * for its backend.
+ */
+static unsigned int kcip_count_fn(void *priv, struct sk_buff *skb,
+				  const struct nf_hook_state *state)
+{
+	const struct nf_conntrack_tuple *reply;
+	const struct kcip_svc_cfg *cfg;
+	enum ip_conntrack_info ctinfo;
+	struct kcip_service *svc;
+	union nf_inet_addr addr;
+	struct nf_conn *ct;
+	int i;
+
+	ct = nf_ct_get(skb, &ctinfo);
+	if (!ct || !(ct->status & IPS_DST_NAT_DONE))
+		return NF_ACCEPT;
+	svc = kcip_ct_service(rcu_dereference(kcip_pernet(state->net)->tbl),
+			      ct);
+	if (!svc)
+		return NF_ACCEPT;
+	kcip_stats_packet(svc->stats, skb->len);
+
+	cfg = rcu_dereference(svc->cfg);
+	reply = &ct->tuplehash[IP_CT_DIR_REPLY].tuple;
+	memset(&addr, 0, sizeof(addr));
+	if (state->pf == NFPROTO_IPV4)
+		addr.ip = reply->src.u3.ip;
+	else
+		addr.in6 = reply->src.u3.in6;
+	i = kcip_be_index(cfg, &addr, reply->src.u.all);
+	if (i >= 0)
+		kcip_stats_packet(cfg->be[i].stats, skb->len);
+	return NF_ACCEPT;
+}
+
+static const struct nf_hook_ops kcip_count_ops[] = {
+	{
+		.hook = kcip_count_fn,
+		.pf = NFPROTO_INET,
+		.hooknum = NF_INET_PRE_ROUTING,
+		.priority = NF_IP_PRI_NAT_DST + 1,
+	},
+	{
+		.hook = kcip_count_fn,
+		.pf = NFPROTO_INET,
+		.hooknum = NF_INET_LOCAL_OUT,
+		.priority = NF_IP_PRI_NAT_DST + 1,
+	},
+};
+
 static const struct nf_hook_ops kcip_nat_ops[] = {
 	{
 		.hook = kcip_dnat_fn,
@@ -225,6 +294,10 @@ int kcip_hooks_register(struct net *net)
 		if (err)
 			goto err_unreg;
 	}
+	err = nf_register_net_hooks(net, kcip_count_ops,
+				    ARRAY_SIZE(kcip_count_ops));
+	if (err)
+		goto err_unreg;
 	return 0;
 
 err_unreg:
@@ -238,6 +311,8 @@ void kcip_hooks_unregister(struct net *net)
 {
 	int i;
 
+	nf_unregister_net_hooks(net, kcip_count_ops,
+				ARRAY_SIZE(kcip_count_ops));
 	for (i = 0; i < ARRAY_SIZE(kcip_nat_ops); i++)
 		nf_nat_inet_unregister_fn(net, &kcip_nat_ops[i]);
 	nf_ct_netns_put(net, NFPROTO_INET);

@@ -33,6 +33,8 @@ enum kcip_counter {
 	KCIP_C_NEW_FLOWS,
 	KCIP_C_REJECTS,
 	KCIP_C_DROPS,
+	KCIP_C_PACKETS,
+	KCIP_C_BYTES,
 	KCIP_C_MAX
 };
 
@@ -99,6 +101,7 @@ struct kcip_service {
 	struct kcip_svc_cfg __rcu *cfg;
 	struct kcip_stats __percpu *stats;
 	atomic_t rr_next;
+	u32 dump_off;		/* active-flow counting, under kcip_net.lock */
 	struct rcu_head rcu;
 };
 
@@ -256,6 +259,9 @@ void kcip_ct_flush(struct net *net, const struct kcip_svc_key *key,
 		   const struct kcip_backend *be, bool tcp_too);
 void kcip_ct_flush_diff(struct net *net, struct kcip_table *old,
 			struct kcip_table *new);
+struct kcip_service *kcip_ct_service(struct kcip_table *tbl,
+				     const struct nf_conn *ct);
+u64 *kcip_ct_active(struct net *net, u32 *n);
 
 /* netlink.c */
 int kcip_genl_init(void);

@@ -111,6 +111,12 @@ static const struct nla_policy kcip_svc_cmd_policy[KCIP_A_MAX + 1] = {
 	[KCIP_A_SERVICE]	= NLA_POLICY_NESTED(kcip_svc_policy),
 };
 
+/* GET: a Service for the doit, none for dumps; what to count. */
+static const struct nla_policy kcip_get_cmd_policy[KCIP_A_MAX + 1] = {
+	[KCIP_A_SERVICE]	= NLA_POLICY_NESTED(kcip_svc_policy),
+	[KCIP_A_FLAGS]		= NLA_POLICY_MASK(NLA_U32, KCIP_OP_F_ACTIVE),
+};
+
 /* Backend commands: the Service's identity, the backend, op flags. */
 static const struct nla_policy kcip_be_cmd_policy[KCIP_A_MAX + 1] = {
 	[KCIP_A_SERVICE]	= NLA_POLICY_NESTED(kcip_svc_policy),
@@ -161,8 +167,10 @@ static const struct genl_ops kcip_genl_ops[] = {
 	{
 		.cmd = KCIP_CMD_SERVICE_GET,
 		.doit = kcip_nl_svc_get,
+		.start = kcip_nl_svc_dump_start,
 		.dumpit = kcip_nl_svc_dump,
-		.policy = kcip_svc_cmd_policy,
+		.done = kcip_nl_svc_dump_done,
+		.policy = kcip_get_cmd_policy,
 		.maxattr = KCIP_A_MAX,
 	},
 	{

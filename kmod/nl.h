@@ -47,7 +47,9 @@ void kcip_notify(struct net *net, u8 cmd, const struct kcip_svc_key *key,
 void kcip_notify_be(struct net *net, struct kcip_net *kn,
 		    const struct kcip_service *svc,
 		    const struct kcip_backend *be, u8 cmd);
+int kcip_nl_svc_dump_start(struct netlink_callback *cb);
 int kcip_nl_svc_dump(struct sk_buff *skb, struct netlink_callback *cb);
+int kcip_nl_svc_dump_done(struct netlink_callback *cb);
 int kcip_nl_svc_get(struct sk_buff *skb, struct genl_info *info);
 
 /* nl_cmd.c */

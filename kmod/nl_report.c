@@ -17,8 +17,15 @@ int kcip_put_addr(struct sk_buff *skb, u8 family, int a4, int a6,
 	return nla_put_in6_addr(skb, a6, &addr->in6);
 }
 
+static int kcip_put_u64(struct sk_buff *skb, int type, u64 v)
+{
+	return nla_put_u64_64bit(skb, type, v, KCIP_A_STATS_PAD);
+}
+
+/* A STATS nest; @active is the active-flow count when one was made. */
 static int kcip_put_stats(struct sk_buff *skb, int type,
-			  const struct kcip_stats __percpu *stats, bool svc)
+			  const struct kcip_stats __percpu *stats, bool svc,
+			  const u64 *active)
 {
 	struct kcip_stats_sum sum;
 	struct nlattr *nest;
@@ -27,24 +34,34 @@ static int kcip_put_stats(struct sk_buff *skb, int type,
 	nest = nla_nest_start(skb, type);
 	if (!nest)
 		return -EMSGSIZE;
-	if (nla_put_u64_64bit(skb, KCIP_A_STATS_NEW_FLOWS, sum.c[KCIP_C_NEW_FLOWS],
-			      KCIP_A_STATS_PAD))
-		goto err;
-	if (svc &&
-	    (nla_put_u64_64bit(skb, KCIP_A_STATS_REJECTS, sum.c[KCIP_C_REJECTS],
-			       KCIP_A_STATS_PAD) ||
-	     nla_put_u64_64bit(skb, KCIP_A_STATS_DROPS, sum.c[KCIP_C_DROPS],
-			       KCIP_A_STATS_PAD)))
-		goto err;
+	if (kcip_put_u64(skb, KCIP_A_STATS_NEW_FLOWS, sum.c[KCIP_C_NEW_FLOWS]) ||
+	    kcip_put_u64(skb, KCIP_A_STATS_PACKETS, sum.c[KCIP_C_PACKETS]) ||
+	    kcip_put_u64(skb, KCIP_A_STATS_BYTES, sum.c[KCIP_C_BYTES]) ||
+	    (active &&
+	     kcip_put_u64(skb, KCIP_A_STATS_ACTIVE_FLOWS, *active)) ||
+	    (svc &&
+	     (kcip_put_u64(skb, KCIP_A_STATS_REJECTS, sum.c[KCIP_C_REJECTS]) ||
+	      kcip_put_u64(skb, KCIP_A_STATS_DROPS, sum.c[KCIP_C_DROPS])))) {
+		nla_nest_cancel(skb, nest);
+		return -EMSGSIZE;
+	}
 	nla_nest_end(skb, nest);
 	return 0;
-err:
-	nla_nest_cancel(skb, nest);
-	return -EMSGSIZE;
 }
+
+static int kcip_put_be_active(struct sk_buff *skb, u8 family,
+			      const struct kcip_backend *be,
+			      const u64 *active);
 
 /* A BACKEND nest; with its counters when it has them. */
 int kcip_put_be(struct sk_buff *skb, u8 family, const struct kcip_backend *be)
+{
+	return kcip_put_be_active(skb, family, be, NULL);
+}
+
+static int kcip_put_be_active(struct sk_buff *skb, u8 family,
+			      const struct kcip_backend *be,
+			      const u64 *active)
 {
 	struct nlattr *nest = nla_nest_start(skb, KCIP_A_BACKEND);
 
@@ -57,7 +74,8 @@ int kcip_put_be(struct sk_buff *skb, u8 family, const struct kcip_backend *be)
 	    nla_put_u8(skb, KCIP_A_BE_STATE, be->state) ||
 	    nla_put_u32(skb, KCIP_A_BE_FLAGS, be->flags) ||
 	    (be->stats &&
-	     kcip_put_stats(skb, KCIP_A_BE_STATS, be->stats, false))) {
+	     kcip_put_stats(skb, KCIP_A_BE_STATS, be->stats, false,
+			    active))) {
 		nla_nest_cancel(skb, nest);
 		return -EMSGSIZE;
 	}
@@ -116,7 +134,8 @@ int kcip_put_svc(struct sk_buff *skb, const struct kcip_svc_key *key,
  */
 static int kcip_fill_svc(struct sk_buff *skb, u32 portid, u32 seq, int flags,
 			 struct kcip_net *kn, const struct kcip_service *svc,
-			 u32 *be_pos, struct netlink_callback *cb)
+			 u32 *be_pos, struct netlink_callback *cb,
+			 const u64 *active)
 {
 	const struct kcip_svc_cfg *cfg;
 	struct nlattr *nest, *bnest;
@@ -137,13 +156,14 @@ static int kcip_fill_svc(struct sk_buff *skb, u32 portid, u32 seq, int flags,
 	nest = nla_nest_start(skb, KCIP_A_SERVICE);
 	if (!nest || kcip_put_svc_ident(skb, &svc->key) ||
 	    kcip_put_svc_opts(skb, &cfg->opts) ||
-	    kcip_put_stats(skb, KCIP_A_SVC_STATS, svc->stats, true))
+	    kcip_put_stats(skb, KCIP_A_SVC_STATS, svc->stats, true, active))
 		goto cancel;
 	bnest = nla_nest_start(skb, KCIP_A_SVC_BACKENDS);
 	if (!bnest)
 		goto cancel;
 	for (i = *be_pos; i < cfg->n_be; i++)
-		if (kcip_put_be(skb, svc->key.family, &cfg->be[i]))
+		if (kcip_put_be_active(skb, svc->key.family, &cfg->be[i],
+				       active ? &active[1 + i] : NULL))
 			break;
 	/* a part without any backend would make no progress */
 	if (i == *be_pos && i < cfg->n_be)
@@ -184,29 +204,71 @@ static int kcip_fill_generation(struct sk_buff *skb,
  * Dump cursor: cb->args[0] is the index of the Service in the list,
  * cb->args[1] the first backend still to send, cb->args[2] whether the
  * generation went out.  A change between two parts bumps the generation,
- * which flags the dump NLM_F_DUMP_INTR.
+ * which flags the dump NLM_F_DUMP_INTR.  With KCIP_OP_F_ACTIVE, .start
+ * counts active flows: cb->args[3] holds the counts, cb->args[4] how many,
+ * cb->args[5] the generation they were counted at.
  */
+int kcip_nl_svc_dump_start(struct netlink_callback *cb)
+{
+	const struct genl_dumpit_info *info = genl_dumpit_info(cb);
+	struct net *net = sock_net(cb->skb->sk);
+	struct kcip_net *kn = kcip_pernet(net);
+	u32 n;
+	u64 *active;
+
+	if (!info->attrs[KCIP_A_FLAGS] ||
+	    !(nla_get_u32(info->attrs[KCIP_A_FLAGS]) & KCIP_OP_F_ACTIVE))
+		return 0;
+	mutex_lock(&kn->lock);
+	active = kcip_ct_active(net, &n);
+	cb->args[5] = (u32)kn->generation ?: 1;
+	mutex_unlock(&kn->lock);
+	if (!active)
+		return -ENOMEM;
+	cb->args[3] = (unsigned long)active;
+	cb->args[4] = n;
+	return 0;
+}
+
+int kcip_nl_svc_dump_done(struct netlink_callback *cb)
+{
+	kvfree((u64 *)cb->args[3]);
+	return 0;
+}
+
 int kcip_nl_svc_dump(struct sk_buff *skb, struct netlink_callback *cb)
 {
 	struct kcip_net *kn = kcip_pernet(sock_net(skb->sk));
 	unsigned long idx = cb->args[0], i = 0;
-	u32 be_pos = cb->args[1];
+	const u64 *active = (const u64 *)cb->args[3];
+	u32 be_pos = cb->args[1], off = 0;
 	struct kcip_service *svc;
 	int ret;
 
 	mutex_lock(&kn->lock);
 	cb->seq = (u32)kn->generation ?: 1;
+	/* counts made at another generation than this part's: flag it */
+	if (active && !cb->prev_seq)
+		cb->prev_seq = cb->args[5];
 	if (!cb->args[2]) {
 		if (kcip_fill_generation(skb, cb, kn))
 			goto out;
 		cb->args[2] = 1;
 	}
 	list_for_each_entry(svc, &kcip_tbl(kn)->list, list) {
+		const struct kcip_svc_cfg *cfg =
+			rcu_dereference_protected(svc->cfg,
+						  lockdep_is_held(&kn->lock));
+		u32 here = off;
+
+		off += 1 + cfg->n_be;
 		if (i++ < idx)
 			continue;
 		ret = kcip_fill_svc(skb, NETLINK_CB(cb->skb).portid,
 				    cb->nlh->nlmsg_seq, NLM_F_MULTI, kn, svc,
-				    &be_pos, cb);
+				    &be_pos, cb,
+				    active && off <= cb->args[4] ?
+				    &active[here] : NULL);
 		if (ret)
 			break;
 		idx++;
@@ -228,7 +290,8 @@ int kcip_nl_svc_get(struct sk_buff *skb, struct genl_info *info)
 	struct kcip_service *svc;
 	struct kcip_svc_key key;
 	struct sk_buff *msg;
-	u32 be_pos = 0;
+	u64 *active = NULL;
+	u32 be_pos = 0, n;
 	size_t size;
 	int err;
 
@@ -253,8 +316,19 @@ int kcip_nl_svc_get(struct sk_buff *skb, struct genl_info *info)
 		err = -ENOMEM;
 		goto out;
 	}
+	if (info->attrs[KCIP_A_FLAGS] &&
+	    (nla_get_u32(info->attrs[KCIP_A_FLAGS]) & KCIP_OP_F_ACTIVE)) {
+		active = kcip_ct_active(genl_info_net(info), &n);
+		if (!active) {
+			nlmsg_free(msg);
+			err = -ENOMEM;
+			goto out;
+		}
+	}
 	err = kcip_fill_svc(msg, info->snd_portid, info->snd_seq, 0, kn, svc,
-			    &be_pos, NULL);
+			    &be_pos, NULL,
+			    active && svc->dump_off + 1 + cfg->n_be <= n ?
+			    &active[svc->dump_off] : NULL);
 	if (err) {
 		nlmsg_free(msg);
 		err = err < 0 ? err : -EMSGSIZE;
@@ -263,6 +337,7 @@ int kcip_nl_svc_get(struct sk_buff *skb, struct genl_info *info)
 	err = genlmsg_reply(msg, info);
 out:
 	mutex_unlock(&kn->lock);
+	kvfree(active);
 	return err;
 }
 

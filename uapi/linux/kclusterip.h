@@ -29,7 +29,10 @@
  *                     NEW takes every flag from FLAGS)
  *     KCIP_A_SVC_QUARANTINE: NLA_U32, seconds, 1..3600
  *
- * KCIP_CMD_SERVICE_GET (dumpit), KCIP_CMD_SERVICE_NEW notifications:
+ * KCIP_CMD_SERVICE_GET (dumpit and doit) request: KCIP_A_FLAGS may hold
+ *   KCIP_OP_F_ACTIVE: count each Service's and backend's conntrack entries
+ *   (one walk of the conntrack table) into KCIP_A_STATS_ACTIVE_FLOWS.
+ * KCIP_CMD_SERVICE_GET replies:
  *   KCIP_A_GENERATION: NLA_U64, bumped by every change in the netns
  *   KCIP_A_SERVICE: NLA_NESTED
  *     every attribute above, always present, plus
@@ -170,6 +173,11 @@ enum kcip_stats_attr {
 	KCIP_A_STATS_REJECTS,		/* new flows answered ICMP unreachable */
 	KCIP_A_STATS_DROPS,		/* new flows dropped (no endpoints) */
 	KCIP_A_STATS_PAD,
+	KCIP_A_STATS_PACKETS,		/* both directions, after NAT */
+	KCIP_A_STATS_BYTES,
+	KCIP_A_STATS_ACTIVE_FLOWS,	/* conntrack entries now; dumps asked
+					 * with KCIP_OP_F_ACTIVE only
+					 */
 	__KCIP_A_STATS_MAX
 };
 
@@ -274,7 +282,9 @@ enum kcip_be_flags {
 enum kcip_op_flags {
 	KCIP_OP_F_FLUSH_TCP = 1U << 0,	/* BACKEND_DEL: remove TCP flows too */
 	KCIP_OP_F_APPEND = 1U << 1,	/* RESTORE_SERVICE: more backends */
-	__KCIP_OP_F_ALL = KCIP_OP_F_FLUSH_TCP | KCIP_OP_F_APPEND
+	KCIP_OP_F_ACTIVE = 1U << 2,	/* SERVICE_GET: count active flows */
+	__KCIP_OP_F_ALL = KCIP_OP_F_FLUSH_TCP | KCIP_OP_F_APPEND |
+			  KCIP_OP_F_ACTIVE
 };
 
 #define KCIP_DEFAULT_AFFINITY_TIMEOUT	10800
