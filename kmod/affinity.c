@@ -79,6 +79,10 @@ kcip_aff_backend(const struct kcip_svc_cfg *cfg, const struct kcip_aff *aff)
 	i = kcip_be_index(cfg, &aff->be_addr, aff->be_port);
 	if (i < 0 || !kcip_be_eligible(cfg, &cfg->be[i]))
 		return NULL;
+	/* retry moved this client's flows elsewhere: so does affinity */
+	if ((cfg->opts.flags & KCIP_SVC_F_RETRY) &&
+	    kcip_be_quarantined(&cfg->be[i]))
+		return NULL;
 	return &cfg->be[i];
 }
 

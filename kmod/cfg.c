@@ -72,7 +72,9 @@ struct kcip_svc_cfg *kcip_cfg_dup(const struct kcip_svc_cfg *old, u32 n_be,
 	for (i = 0; i < old->n_be && j < n_be; i++) {
 		if (i == skip)
 			continue;
-		cfg->be[j++] = old->be[i];
+		cfg->be[j] = old->be[i];
+		cfg->be[j++].quarantined_until =
+			READ_ONCE(old->be[i].quarantined_until);
 	}
 	return cfg;
 }

@@ -35,6 +35,8 @@ enum kcip_counter {
 	KCIP_C_DROPS,
 	KCIP_C_PACKETS,
 	KCIP_C_BYTES,
+	KCIP_C_FAILURES,	/* backend: failures seen by retry */
+	KCIP_C_RETRIES,		/* Service: flows sent to another backend */
 	KCIP_C_MAX
 };
 
@@ -56,6 +58,12 @@ struct kcip_backend {
 	u32 weight;
 	/* owned by the backend for its whole life, shared by the configs */
 	struct kcip_stats __percpu *stats;
+	/*
+	 * The one field the packet path writes (retry.c, READ_ONCE and
+	 * WRITE_ONCE): jiffies until which the backend takes no new flow;
+	 * 0 when it is not quarantined.  Copied into a config's successor.
+	 */
+	unsigned long quarantined_until;
 };
 
 /* Service options, as set by the control plane. */
@@ -112,6 +120,7 @@ struct kcip_table {
 	u32 n_services;
 	u32 n_backends;
 	u32 n_nodeport;			/* Services at 0.0.0.0 or :: */
+	u32 n_retry;			/* Services with retry on */
 };
 
 struct kcip_net {
@@ -247,6 +256,11 @@ const struct kcip_backend *kcip_aff_peek(struct kcip_net *kn,
 					 const union nf_inet_addr *client);
 int kcip_aff_init(struct kcip_net *kn);
 void kcip_aff_exit(struct kcip_net *kn);
+
+/* retry.c: passive health checks */
+bool kcip_be_quarantined(const struct kcip_backend *be);
+int kcip_retry_register(struct net *net);
+void kcip_retry_unregister(struct net *net);
 
 /* hook.c: the NAT hook of a netns */
 bool kcip_addr_is_local(struct net *net, u8 family,

@@ -56,6 +56,7 @@ const struct nla_policy kcip_be_policy[KCIP_A_BE_MAX + 1] = {
 	[KCIP_A_BE_FLAGS_MASK]		= NLA_POLICY_MASK(NLA_U32, __KCIP_BE_F_ALL),
 	[KCIP_A_BE_STATS]		= { .type = NLA_REJECT },
 	[KCIP_A_BE_PAD]			= { .type = NLA_REJECT },
+	[KCIP_A_BE_QUARANTINE]		= { .type = NLA_REJECT },
 };
 
 /* A staged Service carries its backends. */

@@ -44,6 +44,8 @@ int kcip_put_be(struct sk_buff *skb, u8 family, const struct kcip_backend *be);
 void kcip_notify(struct net *net, u8 cmd, const struct kcip_svc_key *key,
 		 const struct kcip_svc_opts *opts,
 		 const struct kcip_backend *be);
+void kcip_notify_quarantine(struct net *net, const struct kcip_svc_key *key,
+			    const struct kcip_backend *be);
 void kcip_notify_be(struct net *net, struct kcip_net *kn,
 		    const struct kcip_service *svc,
 		    const struct kcip_backend *be, u8 cmd);

@@ -167,13 +167,6 @@ int kcip_parse_opts(struct nlattr **tb, struct kcip_svc_opts *opts,
 	if (tb[KCIP_A_SVC_FLAGS])
 		opts->flags = (opts->flags & ~mask) |
 			      (nla_get_u32(tb[KCIP_A_SVC_FLAGS]) & mask);
-
-	/* Refuse, never ignore, what the packet path does not do yet. */
-	if (opts->flags & KCIP_SVC_F_RETRY) {
-		NL_SET_ERR_MSG_ATTR(extack, tb[KCIP_A_SVC_FLAGS],
-				    "Retry is not implemented yet");
-		return -EOPNOTSUPP;
-	}
 	return 0;
 }
 

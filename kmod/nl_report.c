@@ -39,9 +39,14 @@ static int kcip_put_stats(struct sk_buff *skb, int type,
 	    kcip_put_u64(skb, KCIP_A_STATS_BYTES, sum.c[KCIP_C_BYTES]) ||
 	    (active &&
 	     kcip_put_u64(skb, KCIP_A_STATS_ACTIVE_FLOWS, *active)) ||
+	    (!svc &&
+	     kcip_put_u64(skb, KCIP_A_STATS_FAILURES,
+			  sum.c[KCIP_C_FAILURES])) ||
 	    (svc &&
 	     (kcip_put_u64(skb, KCIP_A_STATS_REJECTS, sum.c[KCIP_C_REJECTS]) ||
-	      kcip_put_u64(skb, KCIP_A_STATS_DROPS, sum.c[KCIP_C_DROPS])))) {
+	      kcip_put_u64(skb, KCIP_A_STATS_DROPS, sum.c[KCIP_C_DROPS]) ||
+	      kcip_put_u64(skb, KCIP_A_STATS_RETRIES,
+			   sum.c[KCIP_C_RETRIES])))) {
 		nla_nest_cancel(skb, nest);
 		return -EMSGSIZE;
 	}
@@ -73,6 +78,10 @@ static int kcip_put_be_active(struct sk_buff *skb, u8 family,
 	    nla_put_u32(skb, KCIP_A_BE_WEIGHT, be->weight) ||
 	    nla_put_u8(skb, KCIP_A_BE_STATE, be->state) ||
 	    nla_put_u32(skb, KCIP_A_BE_FLAGS, be->flags) ||
+	    (kcip_be_quarantined(be) &&
+	     nla_put_u32(skb, KCIP_A_BE_QUARANTINE,
+			 DIV_ROUND_UP(READ_ONCE(be->quarantined_until) -
+				      jiffies, HZ))) ||
 	    (be->stats &&
 	     kcip_put_stats(skb, KCIP_A_BE_STATS, be->stats, false,
 			    active))) {
@@ -388,4 +397,33 @@ void kcip_notify_be(struct net *net, struct kcip_net *kn,
 	now = i >= 0 ? cfg->be[i] : *be;
 	now.stats = NULL;
 	kcip_notify(net, cmd, &svc->key, NULL, &now);
+}
+
+/*
+ * Retry quarantined a backend: said from the packet path, so without
+ * sleeping, and without the generation (no change was made).
+ */
+void kcip_notify_quarantine(struct net *net, const struct kcip_svc_key *key,
+			    const struct kcip_backend *be)
+{
+	struct kcip_backend now = *be;
+	struct sk_buff *msg;
+	void *hdr;
+
+	if (!genl_has_listeners(&kcip_genl_family, net, KCIP_MCGRP_MONITOR_ID))
+		return;
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_ATOMIC);
+	if (!msg)
+		return;
+	hdr = genlmsg_put(msg, 0, 0, &kcip_genl_family, 0,
+			  KCIP_CMD_BACKEND_QUARANTINE);
+	now.stats = NULL;
+	if (!hdr || kcip_put_svc(msg, key, NULL) ||
+	    kcip_put_be(msg, key->family, &now)) {
+		nlmsg_free(msg);
+		return;
+	}
+	genlmsg_end(msg, hdr);
+	genlmsg_multicast_netns(&kcip_genl_family, net, msg, 0,
+				KCIP_MCGRP_MONITOR_ID, GFP_ATOMIC);
 }

@@ -266,6 +266,9 @@ static struct kcip_service *kcip_stage_build(struct kcip_stage_svc *ss,
 		cfg->be[i] = ss->be[i];
 		cfg->be[i].stats = j >= 0 ? ocfg->be[j].stats :
 					    kcip_stats_alloc();
+		if (j >= 0 && ocfg->be[j].state == cfg->be[i].state)
+			cfg->be[i].quarantined_until =
+				READ_ONCE(ocfg->be[j].quarantined_until);
 		if (!cfg->be[i].stats) {
 			err = -ENOMEM;
 			goto err_cfg;

@@ -238,16 +238,6 @@ u32 kcip_tuple_hash(const struct nf_conntrack_tuple *t, u8 family,
 	return (u32)siphash(&in, sizeof(in), &kcip_flow_key);
 }
 
-static const struct kcip_backend *
-kcip_maglev_pick(const struct kcip_svc_cfg *cfg,
-		 const struct nf_conntrack_tuple *t, u8 family)
-{
-	u32 h = kcip_tuple_hash(t, family,
-				cfg->opts.affinity == KCIP_AFFINITY_CLIENTIP);
-
-	return &cfg->be[cfg->maglev[h % cfg->maglev_size]];
-}
-
 static const struct kcip_backend *kcip_rr_pick(const struct kcip_svc_cfg *cfg,
 					       u32 n)
 {
@@ -256,25 +246,75 @@ static const struct kcip_backend *kcip_rr_pick(const struct kcip_svc_cfg *cfg,
 	return &cfg->be[kcip_sched_search(cfg, r)];
 }
 
+/*
+ * With retry on, a quarantined backend is passed over: Maglev takes the
+ * next entries of its table, the others the next eligible backends.  When
+ * every one is quarantined, the first choice stands.
+ */
+static const struct kcip_backend *
+kcip_sched_avoid(const struct kcip_svc_cfg *cfg,
+		 const struct kcip_backend *be, u32 hash)
+{
+	u32 i, first;
+
+	if (!(cfg->opts.flags & KCIP_SVC_F_RETRY) || !kcip_be_quarantined(be))
+		return be;
+
+	if (cfg->opts.sched == KCIP_SCHED_MAGLEV) {
+		for (i = 1; i < cfg->maglev_size; i++) {
+			const struct kcip_backend *next =
+				&cfg->be[cfg->maglev[(hash + i) %
+						     cfg->maglev_size]];
+
+			if (!kcip_be_quarantined(next))
+				return next;
+		}
+		return be;
+	}
+
+	first = (u32)(be - cfg->be);
+	for (i = 0; i < cfg->n_pick; i++) {
+		const struct kcip_backend *next;
+
+		next = &cfg->be[cfg->pick[(hash + i) % cfg->n_pick]];
+		if (next != &cfg->be[first] && !kcip_be_quarantined(next))
+			return next;
+	}
+	return be;
+}
+
 const struct kcip_backend *kcip_sched_pick(struct kcip_service *svc,
 					   const struct kcip_svc_cfg *cfg,
 					   const struct nf_conn *ct)
 {
+	const struct nf_conntrack_tuple *t =
+		&ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple;
+	const struct kcip_backend *be;
+	u32 hash;
+
 	if (!cfg->pick_total)
 		return NULL;
 
 	switch (cfg->opts.sched) {
 	case KCIP_SCHED_MAGLEV:
-		return kcip_maglev_pick(cfg,
-					&ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple,
-					nf_ct_l3num(ct));
+		hash = kcip_tuple_hash(t, nf_ct_l3num(ct),
+				       cfg->opts.affinity ==
+				       KCIP_AFFINITY_CLIENTIP);
+		be = &cfg->be[cfg->maglev[hash % cfg->maglev_size]];
+		hash %= cfg->maglev_size;
+		break;
 	case KCIP_SCHED_RR:
 		/* one atomic add, no lock: the stride interleaves backends */
-		return kcip_rr_pick(cfg, (u32)atomic_inc_return(&svc->rr_next));
+		hash = (u32)atomic_inc_return(&svc->rr_next);
+		be = kcip_rr_pick(cfg, hash);
+		break;
 	default:
-		return &cfg->be[kcip_sched_search(cfg,
-				get_random_u32_below(cfg->pick_total))];
+		hash = get_random_u32();
+		be = &cfg->be[kcip_sched_search(cfg,
+						hash % cfg->pick_total)];
+		break;
 	}
+	return kcip_sched_avoid(cfg, be, hash);
 }
 
 /*
@@ -286,14 +326,21 @@ const struct kcip_backend *kcip_sched_peek(struct kcip_service *svc,
 					   const struct nf_conntrack_tuple *t,
 					   u8 family)
 {
+	const struct kcip_backend *be;
+	u32 hash;
+
 	if (!cfg->pick_total)
 		return NULL;
 
 	switch (cfg->opts.sched) {
 	case KCIP_SCHED_MAGLEV:
-		return kcip_maglev_pick(cfg, t, family);
+		hash = kcip_tuple_hash(t, family, cfg->opts.affinity ==
+					       KCIP_AFFINITY_CLIENTIP);
+		be = &cfg->be[cfg->maglev[hash % cfg->maglev_size]];
+		return kcip_sched_avoid(cfg, be, hash % cfg->maglev_size);
 	case KCIP_SCHED_RR:
-		return kcip_rr_pick(cfg, (u32)atomic_read(&svc->rr_next) + 1);
+		hash = (u32)atomic_read(&svc->rr_next) + 1;
+		return kcip_sched_avoid(cfg, kcip_rr_pick(cfg, hash), hash);
 	default:
 		return NULL;
 	}

@@ -23,6 +23,7 @@ static int kcip_cfg_publish(struct kcip_net *kn, struct kcip_service *svc,
 			    struct kcip_svc_cfg *cfg,
 			    struct netlink_ext_ack *extack)
 {
+	struct kcip_table *tbl = kcip_tbl(kn);
 	struct kcip_svc_cfg *old;
 	int err;
 
@@ -30,8 +31,11 @@ static int kcip_cfg_publish(struct kcip_net *kn, struct kcip_service *svc,
 	if (err)
 		return err;
 	old = rcu_replace_pointer(svc->cfg, cfg, lockdep_is_held(&kn->lock));
-	kcip_tbl(kn)->n_backends += cfg->n_be;
-	kcip_tbl(kn)->n_backends -= old->n_be;
+	tbl->n_backends += cfg->n_be;
+	tbl->n_backends -= old->n_be;
+	if ((old->opts.flags ^ cfg->opts.flags) & KCIP_SVC_F_RETRY)
+		WRITE_ONCE(tbl->n_retry, tbl->n_retry +
+			   ((cfg->opts.flags & KCIP_SVC_F_RETRY) ? 1 : -1));
 	kcip_cfg_free_deferred(old);
 	kn->generation++;
 	return 0;
@@ -245,8 +249,11 @@ int kcip_be_change(struct net *net, struct kcip_service *svc,
 	nbe = &cfg->be[pos];
 	if (has_weight)
 		nbe->weight = be->weight;
-	if (has_state)
+	if (has_state) {
 		nbe->state = be->state;
+		/* the control plane has spoken: quarantine ends */
+		nbe->quarantined_until = 0;
+	}
 	nbe->flags = (nbe->flags & ~flags_mask) | (be->flags & flags_mask);
 
 	err = kcip_cfg_publish(kn, svc, cfg, extack);

@@ -65,6 +65,9 @@ int kcip_table_insert(struct kcip_table *tbl, struct kcip_service *svc)
 	tbl->n_backends += rcu_dereference_protected(svc->cfg, 1)->n_be;
 	if (kcip_key_is_nodeport(&svc->key))
 		WRITE_ONCE(tbl->n_nodeport, tbl->n_nodeport + 1);
+	if (rcu_dereference_protected(svc->cfg, 1)->opts.flags &
+	    KCIP_SVC_F_RETRY)
+		WRITE_ONCE(tbl->n_retry, tbl->n_retry + 1);
 	return 0;
 }
 
@@ -76,6 +79,9 @@ void kcip_table_remove(struct kcip_table *tbl, struct kcip_service *svc)
 	tbl->n_backends -= rcu_dereference_protected(svc->cfg, 1)->n_be;
 	if (kcip_key_is_nodeport(&svc->key))
 		WRITE_ONCE(tbl->n_nodeport, tbl->n_nodeport - 1);
+	if (rcu_dereference_protected(svc->cfg, 1)->opts.flags &
+	    KCIP_SVC_F_RETRY)
+		WRITE_ONCE(tbl->n_retry, tbl->n_retry - 1);
 }
 
 /* Free a Service and all it owns, now: nothing may see it any more. */

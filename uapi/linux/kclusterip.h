@@ -83,7 +83,8 @@
  * that made it with KCIP_A_GENERATION and the object's attributes as a
  * dump shows them, without stats (a Service's without its backends; a
  * backend's with its Service's identity); a restore as one
- * KCIP_CMD_RESTORE_COMMIT event.
+ * KCIP_CMD_RESTORE_COMMIT event.  KCIP_CMD_BACKEND_QUARANTINE, an event
+ * only, says that retry quarantined a backend (Service identity, backend).
 
  */
 #ifndef _UAPI_LINUX_KCLUSTERIP_H
@@ -108,6 +109,7 @@ enum kcip_cmd {
 	KCIP_CMD_RESTORE_COMMIT,
 	KCIP_CMD_RESTORE_ABORT,
 	KCIP_CMD_EXPLAIN,
+	KCIP_CMD_BACKEND_QUARANTINE,	/* "monitor" event only */
 	__KCIP_CMD_MAX
 };
 
@@ -161,6 +163,7 @@ enum kcip_be_attr {
 	KCIP_A_BE_FLAGS_MASK,
 	KCIP_A_BE_STATS,
 	KCIP_A_BE_PAD,
+	KCIP_A_BE_QUARANTINE,		/* NLA_U32, dumps: seconds left */
 	__KCIP_A_BE_MAX
 };
 
@@ -178,6 +181,8 @@ enum kcip_stats_attr {
 	KCIP_A_STATS_ACTIVE_FLOWS,	/* conntrack entries now; dumps asked
 					 * with KCIP_OP_F_ACTIVE only
 					 */
+	KCIP_A_STATS_FAILURES,		/* backend: failures retry saw */
+	KCIP_A_STATS_RETRIES,		/* Service: flows moved by retry */
 	__KCIP_A_STATS_MAX
 };
 
