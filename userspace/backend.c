@@ -25,27 +25,33 @@ static const char *family_name(int family)
 }
 
 /* SERVICE BACKEND, of the same family. */
-static int parse_target(int argc, char **argv, struct be_req *r)
+int parse_svc_backend(int argc, char **argv, struct svc_id *svc,
+		      struct endpoint *be)
 {
 	if (argc < 1) {
 		errmsg("missing SERVICE (ADDR:PORT/PROTO)");
 		return -1;
 	}
-	if (parse_service(argv[0], &r->svc))
+	if (parse_service(argv[0], svc))
 		return -1;
 	if (argc < 2) {
 		errmsg("missing BACKEND (ADDR:PORT)");
 		return -1;
 	}
-	if (parse_backend(argv[1], &r->be))
+	if (parse_backend(argv[1], be))
 		return -1;
-	if (r->be.family != r->svc.ep.family) {
+	if (be->family != svc->ep.family) {
 		errmsg("backend %s is %s but service %s is %s", argv[1],
-		       family_name(r->be.family), argv[0],
-		       family_name(r->svc.ep.family));
+		       family_name(be->family), argv[0],
+		       family_name(svc->ep.family));
 		return -1;
 	}
 	return 0;
+}
+
+static int parse_target(int argc, char **argv, struct be_req *r)
+{
+	return parse_svc_backend(argc, argv, &r->svc, &r->be);
 }
 
 /* One option at argv[0]; returns the number of words used, or -1. */
@@ -87,7 +93,7 @@ static int parse_one_opt(int argc, char **argv, struct be_opts *o)
 	return -1;
 }
 
-static int parse_be_opts(int argc, char **argv, struct be_opts *o)
+int be_opts_parse(int argc, char **argv, struct be_opts *o)
 {
 	int n;
 
@@ -110,17 +116,17 @@ static void put_service(struct nlmsghdr *nlh, const struct svc_id *id)
 	mnl_attr_nest_end(nlh, nest);
 }
 
-static void put_backend(struct nlmsghdr *nlh, const struct be_req *r,
-			bool change)
+/* A BACKEND nest with the options given; @change: with a flags mask. */
+void nl_put_backend(struct nlmsghdr *nlh, const struct endpoint *ep,
+		    const struct be_opts *o, bool change)
 {
-	const struct be_opts *o = &r->opts;
 	struct nlattr *nest = mnl_attr_nest_start(nlh, KCIP_A_BACKEND);
 
-	if (r->be.family == AF_INET)
-		mnl_attr_put(nlh, KCIP_A_BE_ADDR4, 4, r->be.addr);
+	if (ep->family == AF_INET)
+		mnl_attr_put(nlh, KCIP_A_BE_ADDR4, 4, ep->addr);
 	else
-		mnl_attr_put(nlh, KCIP_A_BE_ADDR6, 16, r->be.addr);
-	mnl_attr_put_u16(nlh, KCIP_A_BE_PORT, htons(r->be.port));
+		mnl_attr_put(nlh, KCIP_A_BE_ADDR6, 16, ep->addr);
+	mnl_attr_put_u16(nlh, KCIP_A_BE_PORT, htons(ep->port));
 	if (o->set & OPT_BIT(KCIP_A_BE_WEIGHT))
 		mnl_attr_put_u32(nlh, KCIP_A_BE_WEIGHT, o->weight);
 	if (o->set & OPT_BIT(KCIP_A_BE_STATE))
@@ -146,7 +152,7 @@ static int be_request(const struct opts *go, uint8_t cmd,
 		return EXIT_FAIL;
 	nlh = nl_msg(nl, cmd, 0);
 	put_service(nlh, &r->svc);
-	put_backend(nlh, r, cmd == KCIP_CMD_BACKEND_SET);
+	nl_put_backend(nlh, &r->be, &r->opts, cmd == KCIP_CMD_BACKEND_SET);
 	if (r->op_flags)
 		mnl_attr_put_u32(nlh, KCIP_A_FLAGS, r->op_flags);
 
@@ -164,7 +170,7 @@ static int be_add_change(const struct opts *go, uint8_t cmd, int argc,
 
 	memset(&r, 0, sizeof(r));
 	if (parse_target(argc, argv, &r) ||
-	    parse_be_opts(argc - 2, argv + 2, &r.opts))
+	    be_opts_parse(argc - 2, argv + 2, &r.opts))
 		return EXIT_FAIL;
 	return be_request(go, cmd, &r);
 }

@@ -11,8 +11,13 @@
  *   nl.c       generic netlink socket, family lookup, requests, dumps, extack
  *   service.c  `service add|change|del`
  *   backend.c  `backend add|change|del`
+ *   attr.c     the kernel's attributes into these structures (attr.h)
  *   dump.c     SERVICE_GET dump into a table (merge split Services, retry)
  *   show.c     `show`, `service show`, `flush`
+ *   save.c     `save`
+ *   restore.c  `restore`: parse a whole file, stage it, commit
+ *   monitor.c  `monitor`: the "monitor" multicast group, a line per event
+ *   explain.c  `explain`: which Service and backend a new flow would get
  *   output.c   plain text rendering of a table
  *   output_json.c, json.c  JSON rendering and a tiny emitter
  */
@@ -134,12 +139,16 @@ void names_list(FILE *f, const struct name *tbl);
 void usage_all(FILE *f);
 void usage_service(FILE *f);
 void usage_backend(FILE *f);
+void usage_restore(FILE *f);
+void usage_explain(FILE *f);
 void print_version(void);
 
 /* parse.c */
+extern const char *errmsg_where;	/* "FILE:LINE: " prefix, or NULL */
 void errmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int parse_service(const char *s, struct svc_id *id);
 int parse_backend(const char *s, struct endpoint *ep);
+int parse_addr_port(const char *what, const char *s, struct endpoint *ep);
 int parse_u32(const char *what, const char *s, uint32_t min, uint32_t max,
 	      uint32_t *out);
 int parse_word(const char *what, const struct name *tbl, const char *s,
@@ -161,21 +170,46 @@ struct nl;
 struct nl *nl_open(const char *netns);
 void nl_close(struct nl *nl);
 struct nlmsghdr *nl_msg(struct nl *nl, uint8_t cmd, uint16_t flags);
+struct nlmsghdr *nl_msg_at(struct nl *nl, void *buf, uint8_t cmd,
+			   uint16_t flags);
 int nl_do(struct nl *nl, struct nlmsghdr *nlh);
 typedef int (*nl_msg_cb)(const struct nlmsghdr *nlh, void *data);
+int nl_request(struct nl *nl, struct nlmsghdr *nlh, nl_msg_cb cb, void *data);
 int nl_dump(struct nl *nl, struct nlmsghdr *nlh, nl_msg_cb cb, void *data);
+int nl_batch(struct nl *nl, void *buf, size_t len, unsigned int last_seq,
+	     unsigned int *err_seq);
+int nl_join_monitor(struct nl *nl);
+int nl_recv_events(struct nl *nl, nl_msg_cb cb, void *data);
+void nl_set_rcvbuf(struct nl *nl, int size);
+uint32_t nl_err_offset(const struct nl *nl);
+int nl_fd(const struct nl *nl);
 void nl_perror(struct nl *nl, int error);
 void nl_put_svc_id(struct nlmsghdr *nlh, const struct svc_id *id);
 
 /* netns.c */
 int netns_switch(const char *name);
 
-/* service.c, backend.c, show.c: `argv` starts after the command word. */
+/* service.c, backend.c, show.c...: `argv` starts after the command word. */
 int do_service(const struct opts *o, int argc, char **argv);
 int do_backend(const struct opts *o, int argc, char **argv);
 int do_show(const struct opts *o, int argc, char **argv);
 int do_flush(const struct opts *o, int argc, char **argv);
+int do_save(const struct opts *o, int argc, char **argv);
+int do_restore(const struct opts *o, int argc, char **argv);
+int do_monitor(const struct opts *o, int argc, char **argv);
+int do_explain(const struct opts *o, int argc, char **argv);
 int show_services(const struct opts *o, const struct svc_id *only);
+int no_args(const char *cmd, int argc, char **argv);
+
+/* service.c, backend.c: options, shared with restore */
+int svc_opts_parse(int argc, char **argv, struct svc_opts *o);
+void nl_put_svc_opts(struct nlmsghdr *nlh, const struct svc_opts *o,
+		     bool change);
+int parse_svc_backend(int argc, char **argv, struct svc_id *svc,
+		      struct endpoint *be);
+int be_opts_parse(int argc, char **argv, struct be_opts *o);
+void nl_put_backend(struct nlmsghdr *nlh, const struct endpoint *ep,
+		    const struct be_opts *o, bool change);
 
 /* dump.c */
 int dump_table(struct nl *nl, struct table *t);
@@ -183,8 +217,18 @@ void table_free(struct table *t);
 struct service *table_find(struct table *t, const struct svc_id *id);
 
 /* output.c, output_json.c */
+struct json;
+
 void print_table(FILE *f, const struct table *t, bool stats,
 		 bool generation);
+void print_svc_opts(FILE *f, const struct svc_opts *o);
+void print_be_opts(FILE *f, const struct be_opts *o);
 void print_table_json(FILE *f, const struct table *t, bool stats);
+void json_word(struct json *j, const char *key, const struct name *tbl,
+	       unsigned int value);
+void json_svc_fields(struct json *j, const struct svc_id *id,
+		     const struct svc_opts *o);
+void json_backend(struct json *j, const char *key, const struct backend *be,
+		  bool stats);
 
 #endif /* KCIPCTL_H */

@@ -30,9 +30,10 @@ static const struct object objects[] = {
 	{ "backend", do_backend },
 	{ "show", do_show },
 	{ "flush", do_flush },
-	{ "save", NULL },
-	{ "restore", NULL },
-	{ "monitor", NULL },
+	{ "save", do_save },
+	{ "restore", do_restore },
+	{ "monitor", do_monitor },
+	{ "explain", do_explain },
 	{ "help", do_help },
 };
 

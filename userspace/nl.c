@@ -28,6 +28,7 @@ struct nl {
 	uint32_t monitor_group;		/* multicast group id, 0 if none */
 	char errmsg[256];		/* extack message of the last reply */
 	int miss_type;			/* extack missing attribute, or -1 */
+	uint32_t err_offs;		/* extack bad attribute's offset, or 0 */
 	char sbuf[NL_SEND_SIZE];
 	char rbuf[NL_RECV_SIZE];
 };
@@ -55,6 +56,11 @@ static int extack_attr_cb(const struct nlattr *attr, void *data)
 		if (mnl_attr_validate(attr, MNL_TYPE_U32) < 0)
 			break;
 		nl->miss_type = mnl_attr_get_u32(attr);
+		break;
+	case NLMSGERR_ATTR_OFFS:
+		if (mnl_attr_validate(attr, MNL_TYPE_U32) < 0)
+			break;
+		nl->err_offs = mnl_attr_get_u32(attr);
 		break;
 	}
 	return MNL_CB_OK;
@@ -159,6 +165,13 @@ static void take_dump_intr(struct talk *t, char *buf, ssize_t len)
 	}
 }
 
+static void nl_clear_error(struct nl *nl)
+{
+	nl->errmsg[0] = '\0';
+	nl->miss_type = -1;
+	nl->err_offs = 0;
+}
+
 /*
  * Send @nlh and read the answers until its ACK or, for a dump, DONE.
  * Returns 0, -EINTR for a dump that raced a change, or a negative errno;
@@ -172,8 +185,7 @@ static int nl_talk(struct nl *nl, struct nlmsghdr *nlh, nl_msg_cb cb,
 	ssize_t n;
 	int ret;
 
-	nl->errmsg[0] = '\0';
-	nl->miss_type = -1;
+	nl_clear_error(nl);
 
 	if (mnl_socket_sendto(nl->sock, nlh, nlh->nlmsg_len) < 0)
 		return -errno;
@@ -191,13 +203,13 @@ static int nl_talk(struct nl *nl, struct nlmsghdr *nlh, nl_msg_cb cb,
 	return t.intr ? -EINTR : 0;
 }
 
-static struct nlmsghdr *msg_start(struct nl *nl, uint16_t type, uint8_t cmd,
-				  uint8_t version, uint16_t flags)
+static struct nlmsghdr *msg_start(struct nl *nl, void *buf, uint16_t type,
+				  uint8_t cmd, uint8_t version, uint16_t flags)
 {
 	struct nlmsghdr *nlh;
 	struct genlmsghdr *genl;
 
-	nlh = mnl_nlmsg_put_header(nl->sbuf);
+	nlh = mnl_nlmsg_put_header(buf);
 	nlh->nlmsg_type = type;
 	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
 	nlh->nlmsg_seq = ++nl->seq;
@@ -211,13 +223,139 @@ static struct nlmsghdr *msg_start(struct nl *nl, uint16_t type, uint8_t cmd,
 /* A kclusterip request; the buffer lives in @nl until the next call. */
 struct nlmsghdr *nl_msg(struct nl *nl, uint8_t cmd, uint16_t flags)
 {
-	return msg_start(nl, nl->family, cmd, KCIP_GENL_VERSION, flags);
+	return msg_start(nl, nl->sbuf, nl->family, cmd, KCIP_GENL_VERSION,
+			 flags);
+}
+
+/* The same, built at @buf (for batches), with the next sequence number. */
+struct nlmsghdr *nl_msg_at(struct nl *nl, void *buf, uint8_t cmd,
+			   uint16_t flags)
+{
+	return msg_start(nl, buf, nl->family, cmd, KCIP_GENL_VERSION, flags);
 }
 
 int nl_do(struct nl *nl, struct nlmsghdr *nlh)
 {
 	nlh->nlmsg_flags |= NLM_F_ACK;
 	return nl_talk(nl, nlh, NULL, NULL);
+}
+
+/* A request with a reply: @cb sees the reply, then the ACK ends it. */
+int nl_request(struct nl *nl, struct nlmsghdr *nlh, nl_msg_cb cb, void *data)
+{
+	nlh->nlmsg_flags |= NLM_F_ACK;
+	return nl_talk(nl, nlh, cb, data);
+}
+
+/*
+ * Send @len bytes holding several requests at once, the last one with
+ * sequence number @last_seq and NLM_F_ACK, the others without: the kernel
+ * handles them in order within the send and answers only errors and that
+ * last ACK.  Read the answers up to that ACK.  Returns 0, or the first
+ * error (negative errno) with *@err_seq the request that got it and
+ * nl->errmsg, nl->err_offs its extack.  Requests after a failed one may
+ * fail too; only the first error is kept.
+ */
+int nl_batch(struct nl *nl, void *buf, size_t len, unsigned int last_seq,
+	     unsigned int *err_seq)
+{
+	const struct nlmsghdr *nlh;
+	const struct nlmsgerr *e;
+	int first = 0, n;
+	bool done = false;
+
+	nl_clear_error(nl);
+	if (mnl_socket_sendto(nl->sock, buf, len) < 0)
+		return -errno;
+	while (!done) {
+		n = mnl_socket_recvfrom(nl->sock, nl->rbuf, sizeof(nl->rbuf));
+		if (n < 0)
+			return first ? first : -errno;
+		for (nlh = (struct nlmsghdr *)nl->rbuf; mnl_nlmsg_ok(nlh, n);
+		     nlh = mnl_nlmsg_next(nlh, &n)) {
+			if (nlh->nlmsg_type != NLMSG_ERROR ||
+			    (nlh->nlmsg_pid && nlh->nlmsg_pid != nl->portid))
+				continue;
+			if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*e))
+				return first ? first : -EBADMSG;
+			e = mnl_nlmsg_get_payload(nlh);
+			if (e->error && !first) {
+				size_t offset = sizeof(*e);
+
+				if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
+					offset += mnl_nlmsg_get_payload_len(&e->msg);
+				parse_extack(nl, nlh, offset);
+				first = e->error < 0 ? e->error : -e->error;
+				*err_seq = nlh->nlmsg_seq;
+			}
+			if (nlh->nlmsg_seq == last_seq)
+				done = true;
+		}
+	}
+	return first;
+}
+
+/* Join the "monitor" multicast group. */
+int nl_join_monitor(struct nl *nl)
+{
+	int group = nl->monitor_group;
+
+	if (!group) {
+		errmsg("the kernel's family has no \"%s\" multicast group",
+		       KCIP_MCGRP_MONITOR);
+		return -1;
+	}
+	if (mnl_socket_setsockopt(nl->sock, NETLINK_ADD_MEMBERSHIP, &group,
+				  sizeof(group)) < 0) {
+		errmsg("cannot join the \"%s\" multicast group: %s",
+		       KCIP_MCGRP_MONITOR, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Read one datagram of events and give each message to @cb.  Returns 0,
+ * -EINTR when a signal came, -ENOBUFS when events were lost (the socket
+ * goes on), another negative errno, or @cb's negative return.
+ */
+int nl_recv_events(struct nl *nl, nl_msg_cb cb, void *data)
+{
+	const struct nlmsghdr *nlh;
+	int n, ret;
+
+	n = mnl_socket_recvfrom(nl->sock, nl->rbuf, sizeof(nl->rbuf));
+	if (n < 0)
+		return -errno;
+	for (nlh = (struct nlmsghdr *)nl->rbuf; mnl_nlmsg_ok(nlh, n);
+	     nlh = mnl_nlmsg_next(nlh, &n)) {
+		if (nlh->nlmsg_type != nl->family)
+			continue;
+		ret = cb(nlh, data);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
+/* Best effort: a bigger receive buffer (many ACKs, bursts of events). */
+void nl_set_rcvbuf(struct nl *nl, int size)
+{
+	int fd = mnl_socket_get_fd(nl->sock);
+
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)))
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+}
+
+int nl_fd(const struct nl *nl)
+{
+	return mnl_socket_get_fd(nl->sock);
+}
+
+/* The bad attribute's offset in the request, from the last error. */
+uint32_t nl_err_offset(const struct nl *nl)
+{
+	return nl->err_offs;
 }
 
 int nl_dump(struct nl *nl, struct nlmsghdr *nlh, nl_msg_cb cb, void *data)
@@ -305,7 +443,8 @@ static int resolve_family(struct nl *nl)
 	struct nlmsghdr *nlh;
 	int ret;
 
-	nlh = msg_start(nl, GENL_ID_CTRL, CTRL_CMD_GETFAMILY, 1, NLM_F_ACK);
+	nlh = msg_start(nl, nl->sbuf, GENL_ID_CTRL, CTRL_CMD_GETFAMILY, 1,
+			NLM_F_ACK);
 	mnl_attr_put_strz(nlh, CTRL_ATTR_FAMILY_NAME, KCIP_GENL_NAME);
 	ret = nl_talk(nl, nlh, family_cb, nl);
 	if (ret == -ENOENT) {

@@ -24,28 +24,30 @@ static void put_word(FILE *f, const char *key, const struct name *tbl,
 		fprintf(f, " %s %u", key, value);
 }
 
+/* " weight W state S[ local]" */
+void print_be_opts(FILE *f, const struct be_opts *o)
+{
+	fprintf(f, " weight %" PRIu32, o->weight);
+	put_word(f, "state", be_state_names, o->state);
+	if (o->flags & KCIP_BE_F_LOCAL)
+		fputs(" local", f);
+}
+
 static void print_backend(FILE *f, const struct backend *be, bool stats)
 {
 	char ep[ENDPOINT_STRLEN];
 
 	format_endpoint(&be->ep, ep, sizeof(ep));
-	fprintf(f, "  backend %s weight %" PRIu32, ep, be->opts.weight);
-	put_word(f, "state", be_state_names, be->opts.state);
-	if (be->opts.flags & KCIP_BE_F_LOCAL)
-		fputs(" local", f);
+	fprintf(f, "  backend %s", ep);
+	print_be_opts(f, &be->opts);
 	if (stats && be->stats.present)
 		fprintf(f, " new-flows %" PRIu64, be->stats.new_flows);
 	fputc('\n', f);
 }
 
-static void print_service(FILE *f, const struct service *s, bool stats)
+/* Every option, " sched S affinity A ...", as `show` prints them. */
+void print_svc_opts(FILE *f, const struct svc_opts *o)
 {
-	const struct svc_opts *o = &s->opts;
-	char id[SERVICE_STRLEN];
-	size_t i;
-
-	format_service(&s->id, id, sizeof(id));
-	fprintf(f, "service %s", id);
 	put_word(f, "sched", sched_names, o->sched);
 	put_word(f, "affinity", affinity_names, o->affinity);
 	if (o->affinity == KCIP_AFFINITY_CLIENTIP)
@@ -56,6 +58,16 @@ static void print_service(FILE *f, const struct service *s, bool stats)
 		o->flags & KCIP_SVC_F_MASQUERADE ? "on" : "off");
 	if (o->flags & KCIP_SVC_F_RETRY)
 		fprintf(f, " retry on quarantine %" PRIu32, o->quarantine);
+}
+
+static void print_service(FILE *f, const struct service *s, bool stats)
+{
+	char id[SERVICE_STRLEN];
+	size_t i;
+
+	format_service(&s->id, id, sizeof(id));
+	fprintf(f, "service %s", id);
+	print_svc_opts(f, &s->opts);
 	fputc('\n', f);
 
 	if (stats && s->stats.present)

@@ -18,8 +18,8 @@
 #include "json.h"
 #include "kcipctl.h"
 
-static void put_word(struct json *j, const char *key, const struct name *tbl,
-		     unsigned int value)
+void json_word(struct json *j, const char *key, const struct name *tbl,
+	       unsigned int value)
 {
 	const char *w = name_of(tbl, value);
 	char num[16];
@@ -54,38 +54,48 @@ static void put_stats(struct json *j, const struct stats *st, bool service)
 	json_obj_close(j);
 }
 
-static void put_backend(struct json *j, const struct backend *be, bool stats)
+/* A backend object, member @key (NULL in an array). */
+void json_backend(struct json *j, const char *key, const struct backend *be,
+		  bool stats)
 {
-	json_obj_open(j, NULL);
+	json_obj_open(j, key);
 	put_addr(j, &be->ep);
 	json_u64(j, "weight", be->opts.weight);
-	put_word(j, "state", be_state_names, be->opts.state);
+	json_word(j, "state", be_state_names, be->opts.state);
 	json_bool(j, "local", be->opts.flags & KCIP_BE_F_LOCAL);
 	if (stats)
 		put_stats(j, &be->stats, false);
 	json_obj_close(j);
 }
 
-static void put_service(struct json *j, const struct service *s, bool stats)
+/* A Service's members: its identity, then its options if @o. */
+void json_svc_fields(struct json *j, const struct svc_id *id,
+		     const struct svc_opts *o)
 {
-	const struct svc_opts *o = &s->opts;
-	size_t i;
-
-	json_obj_open(j, NULL);
-	put_addr(j, &s->id.ep);
-	put_word(j, "protocol", proto_names, s->id.proto);
-	json_str(j, "family", s->id.ep.family == AF_INET6 ? "inet6" : "inet");
-	put_word(j, "sched", sched_names, o->sched);
-	put_word(j, "affinity", affinity_names, o->affinity);
+	put_addr(j, &id->ep);
+	json_word(j, "protocol", proto_names, id->proto);
+	json_str(j, "family", id->ep.family == AF_INET6 ? "inet6" : "inet");
+	if (!o)
+		return;
+	json_word(j, "sched", sched_names, o->sched);
+	json_word(j, "affinity", affinity_names, o->affinity);
 	json_u64(j, "affinity_timeout", o->affinity_timeout);
-	put_word(j, "traffic_policy", traffic_policy_names, o->traffic_policy);
-	put_word(j, "no_endpoints", no_endpoints_names, o->no_endpoints);
+	json_word(j, "traffic_policy", traffic_policy_names, o->traffic_policy);
+	json_word(j, "no_endpoints", no_endpoints_names, o->no_endpoints);
 	json_bool(j, "masquerade", o->flags & KCIP_SVC_F_MASQUERADE);
 	json_bool(j, "retry", o->flags & KCIP_SVC_F_RETRY);
 	json_u64(j, "quarantine", o->quarantine);
+}
+
+static void put_service(struct json *j, const struct service *s, bool stats)
+{
+	size_t i;
+
+	json_obj_open(j, NULL);
+	json_svc_fields(j, &s->id, &s->opts);
 	json_arr_open(j, "backends");
 	for (i = 0; i < s->nbe; i++)
-		put_backend(j, &s->be[i], stats);
+		json_backend(j, NULL, &s->be[i], stats);
 	json_arr_close(j);
 	if (stats)
 		put_stats(j, &s->stats, true);

@@ -13,11 +13,16 @@
 
 #include "kcipctl.h"
 
+/* "FILE:LINE: " while restore parses a file, else NULL. */
+const char *errmsg_where;
+
 void errmsg(const char *fmt, ...)
 {
 	va_list ap;
 
 	fputs("kcipctl: ", stderr);
+	if (errmsg_where)
+		fputs(errmsg_where, stderr);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
@@ -69,7 +74,8 @@ int parse_word(const char *what, const struct name *tbl, const char *s,
 {
 	if (!value_of(tbl, s, out))
 		return 0;
-	fprintf(stderr, "kcipctl: invalid %s \"%s\" (", what, s);
+	fprintf(stderr, "kcipctl: %sinvalid %s \"%s\" (",
+		errmsg_where ? errmsg_where : "", what, s);
 	names_list(stderr, tbl);
 	fputs(")\n", stderr);
 	return -1;
@@ -150,6 +156,12 @@ int parse_service(const char *s, struct svc_id *id)
 int parse_backend(const char *s, struct endpoint *ep)
 {
 	return parse_endpoint("backend", "ADDR:PORT", s, strlen(s), ep);
+}
+
+/* ADDR:PORT named @what in messages ("source", say). */
+int parse_addr_port(const char *what, const char *s, struct endpoint *ep)
+{
+	return parse_endpoint(what, "ADDR:PORT", s, strlen(s), ep);
 }
 
 int format_endpoint(const struct endpoint *ep, char *buf, size_t len)

@@ -130,7 +130,7 @@ static int parse_one_opt(int argc, char **argv, struct svc_opts *o)
 	return -1;
 }
 
-static int parse_svc_opts(int argc, char **argv, struct svc_opts *o)
+int svc_opts_parse(int argc, char **argv, struct svc_opts *o)
 {
 	int n;
 
@@ -145,8 +145,9 @@ static int parse_svc_opts(int argc, char **argv, struct svc_opts *o)
 	return 0;
 }
 
-static void put_svc_opts(struct nlmsghdr *nlh, const struct svc_opts *o,
-			 bool change)
+/* The options given; @change: SET, which takes a flags mask. */
+void nl_put_svc_opts(struct nlmsghdr *nlh, const struct svc_opts *o,
+		     bool change)
 {
 	size_t i;
 
@@ -184,7 +185,7 @@ static int svc_request(const struct opts *go, uint8_t cmd,
 	nest = mnl_attr_nest_start(nlh, KCIP_A_SERVICE);
 	nl_put_svc_id(nlh, id);
 	if (o)
-		put_svc_opts(nlh, o, cmd == KCIP_CMD_SERVICE_SET);
+		nl_put_svc_opts(nlh, o, cmd == KCIP_CMD_SERVICE_SET);
 	mnl_attr_nest_end(nlh, nest);
 
 	ret = nl_do(nl, nlh);
@@ -205,7 +206,7 @@ static int svc_add_change(const struct opts *go, uint8_t cmd, int argc,
 		return EXIT_FAIL;
 	}
 	if (parse_service(argv[0], &id) ||
-	    parse_svc_opts(argc - 1, argv + 1, &o))
+	    svc_opts_parse(argc - 1, argv + 1, &o))
 		return EXIT_FAIL;
 	return svc_request(go, cmd, &id, &o);
 }

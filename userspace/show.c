@@ -3,7 +3,7 @@
 #include "kcipctl.h"
 
 /* No arguments, or `help`.  Returns 1 if help was printed. */
-static int no_args(const char *cmd, int argc, char **argv)
+int no_args(const char *cmd, int argc, char **argv)
 {
 	if (argc == 0)
 		return 0;

@@ -9,11 +9,15 @@ static const char usage_head[] =
 	"OBJECT COMMAND :=\n"
 	"  service { add | change | del | show | help }\n"
 	"  backend { add | change | del | help }\n"
-	"  show          every Service with its backends\n"
+	"  show          every Service with its backends (-s: counters)\n"
 	"  flush         remove all Services in this network namespace\n"
 	"  save          print the state as `service add`/`backend add` lines\n"
 	"  restore [FILE|-]\n"
-	"  monitor\n"
+	"                make the state exactly FILE's (save's lines; default\n"
+	"                stdin), all or nothing; -s, -j: say what changed\n"
+	"  monitor       print each change as it happens, one line each\n"
+	"  explain PROTO SRC:SPORT DST:DPORT\n"
+	"                which Service and backend a new flow would get, and why\n"
 	"  help\n"
 	"\n"
 	"  -j, --json         JSON output\n"
@@ -45,6 +49,21 @@ static const char usage_be[] =
 	"kcipctl backend change SERVICE BACKEND [weight W] [state ready|terminating|down] [local|nonlocal]\n"
 	"kcipctl backend del    SERVICE BACKEND [flush]\n";
 
+static const char usage_rs[] =
+	"kcipctl save\n"
+	"kcipctl [-s] [-j] restore [FILE|-]\n"
+	"  FILE holds the lines save prints (blank lines and # comments too):\n"
+	"    service add SERVICE [OPTIONS]\n"
+	"    backend add SERVICE BACKEND [weight W] [state ready|terminating|down] [local]\n"
+	"  a backend after its Service's `service add` line, nothing twice;\n"
+	"  the state becomes exactly that, in one transaction, or stays as it\n"
+	"  was; -s prints a summary line, -j the same as JSON\n";
+
+static const char usage_ex[] =
+	"kcipctl explain PROTO SRC:SPORT DST:DPORT\n"
+	"  e.g. kcipctl explain tcp 10.0.0.1:40000 10.96.0.10:80\n"
+	"       kcipctl explain udp [fd00::1]:5353 [fd00::10]:53\n";
+
 void usage_all(FILE *f)
 {
 	fputs(usage_head, f);
@@ -53,6 +72,20 @@ void usage_all(FILE *f)
 	fputs(usage_be, f);
 	fputc('\n', f);
 	fputs(usage_syntax, f);
+}
+
+void usage_restore(FILE *f)
+{
+	fputs(usage_rs, f);
+	fputc('\n', f);
+	fputs(usage_syntax, f);
+}
+
+void usage_explain(FILE *f)
+{
+	fputs(usage_ex, f);
+	fputc('\n', f);
+	fputs("PROTO   := tcp | udp | sctp\n", f);
 }
 
 void usage_service(FILE *f)
