@@ -16,12 +16,16 @@
 #include <linux/gcd.h>
 #include <linux/random.h>
 #include <linux/siphash.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <net/netfilter/nf_conntrack.h>
 
 #include "kclusterip.h"
 
 unsigned int kcip_maglev_min_size __read_mostly = 1021;
+
+/* the largest table: about a million entries, 4 MB */
+#define KCIP_MAGLEV_MAX_SIZE	SZ_1M
 
 /* Fixed, so that every node computes the same tables and flow hashes. */
 static const siphash_key_t kcip_maglev_key_offset = {
@@ -122,7 +126,14 @@ static int kcip_maglev_build(struct kcip_svc_cfg *cfg)
 
 	if (!n)
 		return 0;
-	m = kcip_next_prime(max_t(u32, kcip_maglev_min_size, 128 * n));
+	/*
+	 * Well above 100 x backends for minimal disruption, but bounded: a
+	 * Service of 100,000 backends would otherwise take 50 MB and long
+	 * seconds to build.  Past the bound, disruption grows slowly.
+	 */
+	m = min_t(u32, max_t(u32, kcip_maglev_min_size, 128 * n),
+		  KCIP_MAGLEV_MAX_SIZE);
+	m = kcip_next_prime(m);
 	table = kvmalloc_array(m, sizeof(*table), GFP_KERNEL_ACCOUNT);
 	offset = kvmalloc_array(n, 3 * sizeof(u32), GFP_KERNEL);
 	target = kvcalloc(n, sizeof(*target), GFP_KERNEL);
@@ -143,6 +154,7 @@ static int kcip_maglev_build(struct kcip_svc_cfg *cfg)
 	memset(table, 0xff, m * sizeof(*table));
 
 	for (pass = 1; filled < m; pass++) {
+		cond_resched();
 		for (i = 0; i < n && filled < m; i++) {
 			u32 w = cfg->be[cfg->pick[i]].weight;
 			u32 slot;

@@ -49,12 +49,18 @@ static const struct attr_policy be_policy[KCIP_A_BE_MAX + 1] = {
 	[KCIP_A_BE_FLAGS] = { MNL_TYPE_U32 },
 	[KCIP_A_BE_FLAGS_MASK] = { MNL_TYPE_U32 },
 	[KCIP_A_BE_STATS] = { MNL_TYPE_NESTED },
+	[KCIP_A_BE_QUARANTINE] = { MNL_TYPE_U32 },
 };
 
 static const struct attr_policy stats_policy[KCIP_A_STATS_MAX + 1] = {
 	[KCIP_A_STATS_NEW_FLOWS] = { MNL_TYPE_U64 },
 	[KCIP_A_STATS_REJECTS] = { MNL_TYPE_U64 },
 	[KCIP_A_STATS_DROPS] = { MNL_TYPE_U64 },
+	[KCIP_A_STATS_PACKETS] = { MNL_TYPE_U64 },
+	[KCIP_A_STATS_BYTES] = { MNL_TYPE_U64 },
+	[KCIP_A_STATS_ACTIVE_FLOWS] = { MNL_TYPE_U64 },
+	[KCIP_A_STATS_FAILURES] = { MNL_TYPE_U64 },
+	[KCIP_A_STATS_RETRIES] = { MNL_TYPE_U64 },
 };
 
 static const struct attr_policy restore_policy[KCIP_A_RESTORE_MAX + 1] = {
@@ -128,6 +134,18 @@ static void parse_stats(const struct nlattr *nest, struct stats *st)
 		st->rejects = mnl_attr_get_u64(tb[KCIP_A_STATS_REJECTS]);
 	if (tb[KCIP_A_STATS_DROPS])
 		st->drops = mnl_attr_get_u64(tb[KCIP_A_STATS_DROPS]);
+	if (tb[KCIP_A_STATS_PACKETS])
+		st->packets = mnl_attr_get_u64(tb[KCIP_A_STATS_PACKETS]);
+	if (tb[KCIP_A_STATS_BYTES])
+		st->bytes = mnl_attr_get_u64(tb[KCIP_A_STATS_BYTES]);
+	if (tb[KCIP_A_STATS_RETRIES])
+		st->retries = mnl_attr_get_u64(tb[KCIP_A_STATS_RETRIES]);
+	if (tb[KCIP_A_STATS_FAILURES])
+		st->failures = mnl_attr_get_u64(tb[KCIP_A_STATS_FAILURES]);
+	if (tb[KCIP_A_STATS_ACTIVE_FLOWS]) {
+		st->has_active = true;
+		st->active = mnl_attr_get_u64(tb[KCIP_A_STATS_ACTIVE_FLOWS]);
+	}
 }
 
 /* Address from an ADDR4 or ADDR6 attribute, whichever is there. */
@@ -228,6 +246,7 @@ int attr_parse_backend(const struct nlattr *nest, struct backend *be)
 	get_u8(tb[KCIP_A_BE_STATE], &be->opts.state);
 	get_u32(tb[KCIP_A_BE_FLAGS], &be->opts.flags);
 	parse_stats(tb[KCIP_A_BE_STATS], &be->stats);
+	get_u32(tb[KCIP_A_BE_QUARANTINE], &be->quarantine);
 	return 0;
 }
 

@@ -161,8 +161,11 @@ void table_free(struct table *t)
 	memset(t, 0, sizeof(*t));
 }
 
-/* Fill @t with every Service of the netns; prints its own errors. */
-int dump_table(struct nl *nl, struct table *t)
+/*
+ * Fill @t with every Service of the netns (@active: with active-flow
+ * counts); prints its own errors.
+ */
+int dump_table(struct nl *nl, struct table *t, bool active)
 {
 	struct nlmsghdr *nlh;
 	int try, ret;
@@ -172,6 +175,9 @@ int dump_table(struct nl *nl, struct table *t)
 
 		memset(t, 0, sizeof(*t));
 		nlh = nl_msg(nl, KCIP_CMD_SERVICE_GET, 0);
+		/* active flows cost the kernel a conntrack walk: only for -s */
+		if (active)
+			mnl_attr_put_u32(nlh, KCIP_A_FLAGS, KCIP_OP_F_ACTIVE);
 		ret = nl_dump(nl, nlh, dump_msg_cb, &d);
 		if (ret == -EINTR) {	/* NLM_F_DUMP_INTR */
 			d.intr = true;

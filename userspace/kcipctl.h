@@ -88,15 +88,22 @@ struct be_opts {
 
 struct stats {
 	bool present;
+	bool has_active;	/* asked for, and the kernel counted them */
 	uint64_t new_flows;
-	uint64_t rejects;
-	uint64_t drops;
+	uint64_t active;
+	uint64_t packets;
+	uint64_t bytes;
+	uint64_t rejects;	/* Service */
+	uint64_t drops;		/* Service */
+	uint64_t retries;	/* Service */
+	uint64_t failures;	/* backend */
 };
 
 struct backend {
 	struct endpoint ep;
 	struct be_opts opts;
 	struct stats stats;
+	uint32_t quarantine;	/* seconds of retry quarantine left */
 };
 
 struct service {
@@ -212,7 +219,7 @@ void nl_put_backend(struct nlmsghdr *nlh, const struct endpoint *ep,
 		    const struct be_opts *o, bool change);
 
 /* dump.c */
-int dump_table(struct nl *nl, struct table *t);
+int dump_table(struct nl *nl, struct table *t, bool active);
 void table_free(struct table *t);
 struct service *table_find(struct table *t, const struct svc_id *id);
 

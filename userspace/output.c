@@ -40,8 +40,16 @@ static void print_backend(FILE *f, const struct backend *be, bool stats)
 	format_endpoint(&be->ep, ep, sizeof(ep));
 	fprintf(f, "  backend %s", ep);
 	print_be_opts(f, &be->opts);
-	if (stats && be->stats.present)
+	if (be->quarantine)
+		fprintf(f, " quarantined %" PRIu32 "s", be->quarantine);
+	if (stats && be->stats.present) {
 		fprintf(f, " new-flows %" PRIu64, be->stats.new_flows);
+		if (be->stats.has_active)
+			fprintf(f, " active %" PRIu64, be->stats.active);
+		fprintf(f, " packets %" PRIu64 " bytes %" PRIu64
+			" failures %" PRIu64, be->stats.packets,
+			be->stats.bytes, be->stats.failures);
+	}
 	fputc('\n', f);
 }
 
@@ -70,10 +78,16 @@ static void print_service(FILE *f, const struct service *s, bool stats)
 	print_svc_opts(f, &s->opts);
 	fputc('\n', f);
 
-	if (stats && s->stats.present)
-		fprintf(f, "  stats new-flows %" PRIu64 " rejects %" PRIu64
-			" drops %" PRIu64 "\n", s->stats.new_flows,
-			s->stats.rejects, s->stats.drops);
+	if (stats && s->stats.present) {
+		fprintf(f, "  stats new-flows %" PRIu64, s->stats.new_flows);
+		if (s->stats.has_active)
+			fprintf(f, " active %" PRIu64, s->stats.active);
+		fprintf(f, " packets %" PRIu64 " bytes %" PRIu64
+			" rejects %" PRIu64 " drops %" PRIu64
+			" retries %" PRIu64 "\n", s->stats.packets,
+			s->stats.bytes, s->stats.rejects, s->stats.drops,
+			s->stats.retries);
+	}
 	for (i = 0; i < s->nbe; i++)
 		print_backend(f, &s->be[i], stats);
 }

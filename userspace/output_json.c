@@ -47,9 +47,16 @@ static void put_stats(struct json *j, const struct stats *st, bool service)
 		return;
 	json_obj_open(j, "stats");
 	json_u64(j, "new_flows", st->new_flows);
+	if (st->has_active)
+		json_u64(j, "active_flows", st->active);
+	json_u64(j, "packets", st->packets);
+	json_u64(j, "bytes", st->bytes);
 	if (service) {
 		json_u64(j, "rejects", st->rejects);
 		json_u64(j, "drops", st->drops);
+		json_u64(j, "retries", st->retries);
+	} else {
+		json_u64(j, "failures", st->failures);
 	}
 	json_obj_close(j);
 }
@@ -63,6 +70,8 @@ void json_backend(struct json *j, const char *key, const struct backend *be,
 	json_u64(j, "weight", be->opts.weight);
 	json_word(j, "state", be_state_names, be->opts.state);
 	json_bool(j, "local", be->opts.flags & KCIP_BE_F_LOCAL);
+	if (be->quarantine)
+		json_u64(j, "quarantined_seconds", be->quarantine);
 	if (stats)
 		put_stats(j, &be->stats, false);
 	json_obj_close(j);

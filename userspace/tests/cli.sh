@@ -255,22 +255,22 @@ output "$(echo "$PLAIN" | sed -n 2,6p)" service show $SVC
 
 STATS='generation 18
 service 0.0.0.0:30100/sctp sched random affinity none traffic-policy cluster no-endpoints reject masquerade off
-  stats new-flows 1000 rejects 500 drops 333
+  stats new-flows 1000 packets 0 bytes 0 rejects 500 drops 333 retries 0
 service 10.96.0.10:80/tcp sched rr affinity none traffic-policy cluster no-endpoints reject masquerade on
-  stats new-flows 1000 rejects 500 drops 333
-  backend 10.244.1.5:8080 weight 0 state down new-flows 1000
-  backend 10.244.1.6:8080 weight 2 state terminating local new-flows 1001
-  backend 10.244.2.1:80 weight 1 state ready new-flows 1002
-  backend 10.244.2.2:80 weight 2 state ready new-flows 1003
+  stats new-flows 1000 packets 0 bytes 0 rejects 500 drops 333 retries 0
+  backend 10.244.1.5:8080 weight 0 state down new-flows 1000 packets 0 bytes 0 failures 0
+  backend 10.244.1.6:8080 weight 2 state terminating local new-flows 1001 packets 0 bytes 0 failures 0
+  backend 10.244.2.1:80 weight 1 state ready new-flows 1002 packets 0 bytes 0 failures 0
+  backend 10.244.2.2:80 weight 2 state ready new-flows 1003 packets 0 bytes 0 failures 0
 service [fd00::10]:53/udp sched maglev affinity clientip timeout 60 traffic-policy local no-endpoints drop masquerade on retry on quarantine 5
-  stats new-flows 1000 rejects 500 drops 333
-  backend [fd00:244::5]:5353 weight 1 state ready new-flows 1000'
+  stats new-flows 1000 packets 0 bytes 0 rejects 500 drops 333 retries 0
+  backend [fd00:244::5]:5353 weight 1 state ready new-flows 1000 packets 0 bytes 0 failures 0'
 FAKE_STATS=1 output "$STATS" -s show
 FAKE_STATS=1 FAKE_GENHDR=1 FAKE_SPLIT=1 output "$STATS" -s show
 
 JSON='{"generation":18,"services":[{"address":"fd00::10","port":53,"protocol":"udp","family":"inet6","sched":"maglev","affinity":"clientip","affinity_timeout":60,"traffic_policy":"local","no_endpoints":"drop","masquerade":true,"retry":true,"quarantine":5,"backends":[{"address":"fd00:244::5","port":5353,"weight":1,"state":"ready","local":false}]}]}'
 output "$JSON" -j service show '[fd00::10]:53/udp'
-JSONS='{"generation":18,"services":[{"address":"10.96.0.10","port":80,"protocol":"tcp","family":"inet","sched":"rr","affinity":"none","affinity_timeout":10800,"traffic_policy":"cluster","no_endpoints":"reject","masquerade":true,"retry":false,"quarantine":10,"backends":[{"address":"10.244.1.5","port":8080,"weight":0,"state":"down","local":false,"stats":{"new_flows":1000}},{"address":"10.244.1.6","port":8080,"weight":2,"state":"terminating","local":true,"stats":{"new_flows":1001}},{"address":"10.244.2.1","port":80,"weight":1,"state":"ready","local":false,"stats":{"new_flows":1002}},{"address":"10.244.2.2","port":80,"weight":2,"state":"ready","local":false,"stats":{"new_flows":1003}}],"stats":{"new_flows":1000,"rejects":500,"drops":333}}]}'
+JSONS='{"generation":18,"services":[{"address":"10.96.0.10","port":80,"protocol":"tcp","family":"inet","sched":"rr","affinity":"none","affinity_timeout":10800,"traffic_policy":"cluster","no_endpoints":"reject","masquerade":true,"retry":false,"quarantine":10,"backends":[{"address":"10.244.1.5","port":8080,"weight":0,"state":"down","local":false,"stats":{"new_flows":1000,"packets":0,"bytes":0,"failures":0}},{"address":"10.244.1.6","port":8080,"weight":2,"state":"terminating","local":true,"stats":{"new_flows":1001,"packets":0,"bytes":0,"failures":0}},{"address":"10.244.2.1","port":80,"weight":1,"state":"ready","local":false,"stats":{"new_flows":1002,"packets":0,"bytes":0,"failures":0}},{"address":"10.244.2.2","port":80,"weight":2,"state":"ready","local":false,"stats":{"new_flows":1003,"packets":0,"bytes":0,"failures":0}}],"stats":{"new_flows":1000,"packets":0,"bytes":0,"rejects":500,"drops":333,"retries":0}}]}'
 FAKE_STATS=1 FAKE_SPLIT=1 output "$JSONS" -j -s service show $SVC
 if command -v python3 >/dev/null; then
 	run -j -s show
