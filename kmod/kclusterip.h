@@ -188,7 +188,6 @@ void kcip_svc_free_deferred(struct kcip_service *svc);
 
 /* service.c: single changes, under kcip_net.lock */
 int kcip_hooks_need(struct net *net, struct netlink_ext_ack *extack);
-void kcip_hooks_maybe_off(struct net *net);
 int kcip_svc_add(struct net *net, const struct kcip_svc_key *key,
 		 const struct kcip_svc_opts *opts,
 		 struct netlink_ext_ack *extack);

@@ -23,7 +23,7 @@ MODULE_PARM_DESC(max_backends,
 
 module_param_named(maglev_min_size, kcip_maglev_min_size, uint, 0644);
 MODULE_PARM_DESC(maglev_min_size,
-		 "Smallest Maglev table; a table is the next prime from max(this, 128 x backends); must be the same on every node");
+		 "Smallest Maglev table (default 16381); a table is the first of 1021, 4093, 16381, 65521, 262139, 1048573 at least max(this, 100 x backends); the same on every node");
 
 module_param_named(max_affinity, kcip_max_affinity, uint, 0644);
 MODULE_PARM_DESC(max_affinity,

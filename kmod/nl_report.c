@@ -219,14 +219,13 @@ static int kcip_fill_generation(struct sk_buff *skb,
  */
 int kcip_nl_svc_dump_start(struct netlink_callback *cb)
 {
-	const struct genl_dumpit_info *info = genl_dumpit_info(cb);
+	struct nlattr *flags = kcip_dump_attr(cb, KCIP_A_FLAGS);
 	struct net *net = sock_net(cb->skb->sk);
 	struct kcip_net *kn = kcip_pernet(net);
 	u32 n;
 	u64 *active;
 
-	if (!info->attrs[KCIP_A_FLAGS] ||
-	    !(nla_get_u32(info->attrs[KCIP_A_FLAGS]) & KCIP_OP_F_ACTIVE))
+	if (!flags || !(nla_get_u32(flags) & KCIP_OP_F_ACTIVE))
 		return 0;
 	mutex_lock(&kn->lock);
 	active = kcip_ct_active(net, &n);

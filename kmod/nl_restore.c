@@ -88,6 +88,20 @@ static struct kcip_backend *kcip_parse_be_array(struct nlattr *array,
 	return be;
 }
 
+/* A transaction with a refused part cannot be committed: drop it. */
+static int kcip_stage_refuse(struct kcip_net *kn, struct genl_info *info,
+			     int err)
+{
+	struct kcip_stage *stage;
+
+	mutex_lock(&kn->lock);
+	stage = kcip_stage_find(kn, info->snd_portid);
+	if (stage)
+		kcip_stage_abort(stage);
+	mutex_unlock(&kn->lock);
+	return err;
+}
+
 int kcip_nl_restore_service(struct sk_buff *skb, struct genl_info *info)
 {
 	struct kcip_net *kn = kcip_pernet(genl_info_net(info));
@@ -104,20 +118,20 @@ int kcip_nl_restore_service(struct sk_buff *skb, struct genl_info *info)
 	if (err)
 		return err;
 	if (GENL_REQ_ATTR_CHECK(info, KCIP_A_SERVICE))
-		return -EINVAL;
+		return kcip_stage_refuse(kn, info, -EINVAL);
 	err = kcip_parse_svc(info->attrs[KCIP_A_SERVICE],
 			     kcip_svc_restore_policy, tb, &key, true,
 			     info->extack);
 	if (err)
-		return err;
+		return kcip_stage_refuse(kn, info, err);
 	kcip_opts_default(&opts);
 	err = kcip_parse_opts(tb, &opts, false, info->extack);
 	if (err)
-		return err;
+		return kcip_stage_refuse(kn, info, err);
 	be = kcip_parse_be_array(tb[KCIP_A_SVC_BACKENDS], &key, &n_be,
 				 info->extack);
 	if (IS_ERR(be))
-		return PTR_ERR(be);
+		return kcip_stage_refuse(kn, info, PTR_ERR(be));
 	if (info->attrs[KCIP_A_FLAGS])
 		append = nla_get_u32(info->attrs[KCIP_A_FLAGS]) &
 			 KCIP_OP_F_APPEND;

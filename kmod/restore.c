@@ -377,7 +377,6 @@ int kcip_stage_commit(struct net *net, struct kcip_stage *stage,
 	/* the old table is out of the packet path's sight */
 	kcip_ct_flush_diff(net, old, new);
 	kcip_table_release(old, new);
-	kcip_hooks_maybe_off(net);
 	goto out;
 
 err_new:

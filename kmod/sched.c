@@ -16,16 +16,12 @@
 #include <linux/gcd.h>
 #include <linux/random.h>
 #include <linux/siphash.h>
-#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <net/netfilter/nf_conntrack.h>
 
 #include "kclusterip.h"
 
-unsigned int kcip_maglev_min_size __read_mostly = 1021;
-
-/* the largest table: about a million entries, 4 MB */
-#define KCIP_MAGLEV_MAX_SIZE	SZ_1M
+unsigned int kcip_maglev_min_size __read_mostly = 16381;
 
 /* Fixed, so that every node computes the same tables and flow hashes. */
 static const siphash_key_t kcip_maglev_key_offset = {
@@ -68,24 +64,26 @@ static u32 kcip_sched_collect(struct kcip_svc_cfg *cfg, u8 state)
 	return total;
 }
 
-static bool kcip_is_prime(u32 n)
-{
-	u32 d;
+/*
+ * Maglev's table sizes: primes about four times apart.  A table must stay
+ * the same size when a backend comes or goes, or nearly every flow would
+ * move: so the size depends on the number of backends only through these
+ * few steps.
+ */
+static const u32 kcip_maglev_sizes[] = {
+	1021, 4093, 16381, 65521, 262139, 1048573,
+};
 
-	if (n < 2)
-		return false;
-	for (d = 2; d <= n / d; d++)
-		if (!(n % d))
-			return false;
-	return true;
-}
-
-/* The smallest prime at least @n. */
-static u32 kcip_next_prime(u32 n)
+/* The first size at least max(maglev_min_size, 100 x backends). */
+static u32 kcip_maglev_size(u32 n)
 {
-	while (!kcip_is_prime(n))
-		n++;
-	return n;
+	u64 want = max_t(u64, kcip_maglev_min_size, 100ULL * n);
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(kcip_maglev_sizes) - 1; i++)
+		if (kcip_maglev_sizes[i] >= want)
+			break;
+	return kcip_maglev_sizes[i];
 }
 
 /* A stride coprime with @total near its golden section: rr interleaves. */
@@ -127,13 +125,11 @@ static int kcip_maglev_build(struct kcip_svc_cfg *cfg)
 	if (!n)
 		return 0;
 	/*
-	 * Well above 100 x backends for minimal disruption, but bounded: a
-	 * Service of 100,000 backends would otherwise take 50 MB and long
-	 * seconds to build.  Past the bound, disruption grows slowly.
+	 * At least 100 x backends for minimal disruption, but bounded: past
+	 * 10,000 backends a Service's disruption grows slowly instead of its
+	 * table (4 MB at most).
 	 */
-	m = min_t(u32, max_t(u32, kcip_maglev_min_size, 128 * n),
-		  KCIP_MAGLEV_MAX_SIZE);
-	m = kcip_next_prime(m);
+	m = kcip_maglev_size(n);
 	table = kvmalloc_array(m, sizeof(*table), GFP_KERNEL_ACCOUNT);
 	offset = kvmalloc_array(n, 3 * sizeof(u32), GFP_KERNEL);
 	target = kvcalloc(n, sizeof(*target), GFP_KERNEL);

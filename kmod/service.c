@@ -41,7 +41,11 @@ static int kcip_cfg_publish(struct kcip_net *kn, struct kcip_service *svc,
 	return 0;
 }
 
-/* Register the NAT hooks when a netns gets its first Service. */
+/*
+ * Register the NAT hooks when a netns gets its first Service.  They stay
+ * until the netns goes: TCP flows of a deleted Service are left to finish,
+ * and nf_nat translates them only while someone holds its hooks.
+ */
 int kcip_hooks_need(struct net *net, struct netlink_ext_ack *extack)
 {
 	struct kcip_net *kn = kcip_pernet(net);
@@ -56,17 +60,6 @@ int kcip_hooks_need(struct net *net, struct netlink_ext_ack *extack)
 	}
 	kn->hooks_on = true;
 	return 0;
-}
-
-/* ... and unregister them when it has none left. */
-void kcip_hooks_maybe_off(struct net *net)
-{
-	struct kcip_net *kn = kcip_pernet(net);
-
-	if (kcip_tbl(kn)->n_services || !kn->hooks_on)
-		return;
-	kcip_hooks_unregister(net);
-	kn->hooks_on = false;
 }
 
 int kcip_svc_add(struct net *net, const struct kcip_svc_key *key,
@@ -106,10 +99,8 @@ int kcip_svc_add(struct net *net, const struct kcip_svc_key *key,
 	if (err)
 		goto err_free;
 	err = kcip_table_insert(tbl, svc);
-	if (err) {
-		kcip_hooks_maybe_off(net);
+	if (err)
 		goto err_free;
-	}
 	kn->generation++;
 	return 0;
 
@@ -147,7 +138,6 @@ void kcip_svc_del(struct net *net, struct kcip_service *svc)
 	kcip_table_remove(kcip_tbl(kn), svc);
 	kn->generation++;
 	kcip_svc_free_deferred(svc);
-	kcip_hooks_maybe_off(net);
 	/*
 	 * UDP and SCTP flows would go on reaching the backends of a Service
 	 * that is gone; TCP flows are left to finish, as Kubernetes does.
@@ -169,7 +159,6 @@ void kcip_svc_flush(struct net *net)
 		kcip_ct_flush(net, &key, NULL, false);
 	}
 	kn->generation++;
-	kcip_hooks_maybe_off(net);
 }
 
 int kcip_be_add(struct kcip_net *kn, struct kcip_service *svc,

@@ -67,6 +67,8 @@
  *                   plus KCIP_A_SVC_BACKENDS holding KCIP_A_BACKEND nests
  *   KCIP_A_FLAGS: KCIP_OP_F_APPEND: more backends for the Service staged
  *                 by the previous message (same identity and options)
+ *   A refused RESTORE_SERVICE drops the stage; a client commits only after
+ *   every part was accepted.
  * KCIP_CMD_RESTORE_COMMIT: make the state exactly the stage's, atomically
  *   KCIP_A_GENERATION: optional; commit only if the state's generation is
  *                      still this one (else -EAGAIN)
