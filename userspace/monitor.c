@@ -48,6 +48,7 @@ static const char *const event_names[KCIP_CMD_MAX + 1] = {
 	[KCIP_CMD_BACKEND_DEL] = "backend del",
 	[KCIP_CMD_FLUSH] = "flush",
 	[KCIP_CMD_RESTORE_COMMIT] = "restore",
+	[KCIP_CMD_BACKEND_QUARANTINE] = "backend quarantine",
 };
 
 struct event {
@@ -85,7 +86,9 @@ static void print_event(const struct event *ev)
 	if (ev->have_be) {
 		format_endpoint(&ev->be.ep, ep, sizeof(ep));
 		printf(" %s", ep);
-		if (ev->cmd != KCIP_CMD_BACKEND_DEL)
+		if (ev->cmd == KCIP_CMD_BACKEND_QUARANTINE)
+			printf(" for %" PRIu32 "s", ev->be.quarantine);
+		else if (ev->cmd != KCIP_CMD_BACKEND_DEL)
 			print_be_opts(stdout, &ev->be.opts);
 	} else if (ev->have_svc && ev->opts.set) {
 		print_svc_opts(stdout, &ev->opts);
