@@ -4,7 +4,12 @@
 # make check      run the selftests in a QEMU guest booting Debian's kernel
 # make demo       a client, a node and three HTTP backends, in the guest
 # make install    module to /lib/modules/$KVER/updates (+depmod), kcipctl to
-#                 /usr/local/sbin
+#                 /usr/local/sbin, its man page and bash completion
+# make dkms-install / dkms-uninstall   sources to /usr/src/kclusterip-VERSION
+#                 and `dkms add` / `dkms remove`
+# make check-dkms the suite in the guest with the module DKMS built
+# make deb        Debian packages kclusterip-dkms and kcipctl, in out/deb
+# make check-version / check-docs      versions agree; the .rst files parse
 
 KVER_RUNNING := $(shell uname -r)
 ifeq ($(KDIR),)
@@ -47,7 +52,7 @@ module-install: module
 	install -D -m 0644 kmod/kclusterip.ko $(DESTDIR)/lib/modules/$(KVER)/updates/kclusterip.ko
 	test -n "$(DESTDIR)" || depmod -a $(KVER)
 
-install: module-install
+install: module-install install-completion
 	$(MAKE) -C userspace install PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)
 
 style:
@@ -56,13 +61,66 @@ style:
 check-spec:
 	python3 scripts/check-spec.py
 
-check: all selftests-build check-spec
+check: all selftests-build check-spec check-version check-docs
 	selftests/vm/deps.sh
 	selftests/vm/run.sh
 
 demo: all
 	selftests/vm/deps.sh
 	selftests/vm/run.sh --cmd 'selftests/demo.sh'
+
+# ------------------------------------------------------------ packaging
+
+KCIP_VERSION := $(shell cat $(CURDIR)/VERSION)
+DKMS_SRC = $(DESTDIR)/usr/src/kclusterip-$(KCIP_VERSION)
+# what DKMS needs to build the module, and nothing else
+DKMS_FILES = Kbuild VERSION dkms.conf uapi/linux/kclusterip.h kmod/Kbuild \
+	$(filter-out %.mod.c,$(wildcard kmod/*.[ch]))
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+DEB_OUT ?= out/deb
+
+check-version:
+	scripts/check-version.sh
+
+dkms-install: check-version
+	rm -rf $(DKMS_SRC)
+	for f in $(DKMS_FILES); do install -D -m 0644 $$f $(DKMS_SRC)/$$f || exit 1; done
+	test -n "$(DESTDIR)" || dkms status -m kclusterip -v $(KCIP_VERSION) | grep -q . || \
+		dkms add -m kclusterip -v $(KCIP_VERSION)
+
+dkms-uninstall:
+	-dkms remove -m kclusterip -v $(KCIP_VERSION) --all
+	rm -rf $(DKMS_SRC)
+
+check-dkms: kcipctl selftests-build
+	selftests/vm/deps.sh
+	scripts/check-dkms.sh $(TESTS)
+
+install-completion:
+	install -D -m 0644 userspace/kcipctl.bash-completion $(DESTDIR)$(BASHCOMPDIR)/kcipctl
+
+DEB_CHANGES = kclusterip_$(KCIP_VERSION)_$(shell dpkg --print-architecture 2>/dev/null).changes
+
+deb: check-version
+	dpkg-buildpackage -us -uc -b
+	mkdir -p $(DEB_OUT)
+	test -e $(DEB_OUT)/.gitignore || echo '*' >$(DEB_OUT)/.gitignore
+	cd .. && mv $$(sed -n '/^Files:/,/^[^ ]/{/^ /s/.* //p}' $(DEB_CHANGES)) $(DEB_CHANGES) $(abspath $(DEB_OUT))/
+	@ls -l $(DEB_OUT)
+
+check-docs:
+	@if ! command -v rst2html >/dev/null; then \
+		echo "check-docs: rst2html not found (apt-get install python3-docutils): skipped"; exit 0; fi; \
+	for f in README.rst Documentation/*.rst; do \
+		echo "rst2html --halt=warning $$f"; \
+		rst2html --halt=warning --report=warning $$f >/dev/null || exit 1; done
+	@if command -v groff >/dev/null; then \
+		echo "groff -man -ww -z userspace/kcipctl.8"; \
+		out=$$(LC_ALL=C groff -man -ww -z userspace/kcipctl.8 2>&1); \
+		test -z "$$out" || { echo "$$out"; exit 1; }; fi
+	python3 scripts/check-docs-spec.py
+
+.PHONY: check-version dkms-install dkms-uninstall check-dkms install-completion deb check-docs
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
