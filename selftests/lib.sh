@@ -1,0 +1,680 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Shared helpers for the kclusterip selftests, in the style of
+# tools/testing/selftests/net/lib.sh and net/netfilter/lib.sh.
+#
+# A test does:
+#	source "$(dirname "$0")/lib.sh"
+#	kcip_require		# root, tools, module (or exit $ksft_skip)
+#	setup_topo		# client, node, be1 be2 be3 (see below)
+#	...
+#	check "what" cmd args...
+#	ksft_exit
+#
+# Topology made by setup_topo (one veth pair per link, no bridge):
+#
+#   client eth0 10.0.1.2/24 fd00:1::2/64
+#     |
+#   node   c0   10.0.1.1/24 fd00:1::1/64    (forwarding on, kclusterip here)
+#          b1   10.244.1.1/24 fd00:244:1::1/64 --- be1 eth0 10.244.1.2 fd00:244:1::2
+#          b2   10.244.2.1/24 fd00:244:2::1/64 --- be2 eth0 10.244.2.2 fd00:244:2::2
+#          b3   10.244.3.1/24 fd00:244:3::1/64 --- be3 eth0 10.244.3.2 fd00:244:3::2
+#
+# Client and backends route everything via the node.  Service VIPs live in
+# 10.96.0.0/16 and fd00:96::/64, which exist nowhere: only kclusterip on the
+# node makes them answer.
+
+ksft_pass=0
+ksft_fail=1
+ksft_xfail=2
+ksft_skip=4
+
+KCIPCTL=${KCIPCTL:-kcipctl}
+LIBDIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+TESTNAME=$(basename "$0" .sh)
+
+# VIPs and addresses used by the topology
+VIP4=10.96.0.10
+VIP6=fd00:96::10
+CLIENT4=10.0.1.2
+CLIENT6=fd00:1::2
+NODE4=10.0.1.1
+NODE6=fd00:1::1
+be_addr4() { echo "10.244.$1.2"; }
+be_addr6() { echo "fd00:244:$1::2"; }
+
+NS_LIST=()
+BG_PIDS=()
+TMPFILES=()
+nfail=0
+npass=0
+
+# log: progress line, with the seconds since the test started (slow VMs)
+log() { echo "# [${SECONDS}s] $*"; }
+log_info() { echo "# INFO: $*"; }
+
+# KCIP_TIMING=1: PASS/FAIL lines carry the time too
+ts() { [ -n "$KCIP_TIMING" ] && echo "[${SECONDS}s] "; }
+
+fail()
+{
+	echo "# $(ts)FAIL: $*"
+	nfail=$((nfail + 1))
+}
+
+pass()
+{
+	echo "# $(ts)PASS: $*"
+	npass=$((npass + 1))
+}
+
+# check "description" cmd [args...]: run cmd, count and log the outcome.
+# Output of cmd is shown (prefixed) only when it fails.
+check()
+{
+	local desc=$1
+	shift
+	local out
+
+	if out=$("$@" 2>&1); then
+		pass "$desc"
+		return 0
+	fi
+	fail "$desc"
+	[ -n "$out" ] && printf '%s\n' "$out" | sed 's/^/#   /'
+	return 1
+}
+
+# check_fail "description" cmd [args...]: like check, but cmd must fail.
+check_fail()
+{
+	local desc=$1
+	shift
+	local out
+
+	if out=$("$@" 2>&1); then
+		fail "$desc (unexpectedly succeeded)"
+		[ -n "$out" ] && printf '%s\n' "$out" | sed 's/^/#   /'
+		return 1
+	fi
+	pass "$desc"
+	return 0
+}
+
+ksft_exit()
+{
+	log "$TESTNAME: $npass passed, $nfail failed"
+	if [ "$nfail" -gt 0 ]; then
+		exit $ksft_fail
+	fi
+	exit $ksft_pass
+}
+
+skip()
+{
+	echo "# SKIP: $*"
+	exit $ksft_skip
+}
+
+# checktool "cmd args" "what is skipped"
+checktool()
+{
+	if ! $1 > /dev/null 2>&1; then
+		skip "Could not $2: '$1' failed"
+	fi
+}
+
+mktemp_file()
+{
+	local f
+
+	f=$(mktemp "/tmp/kcip-$TESTNAME.XXXXXX") || exit $ksft_fail
+	TMPFILES+=("$f")
+	echo "$f"
+}
+
+# busywait TIMEOUT_MS cmd [args...]: retry cmd until it succeeds or the
+# timeout passes; prints cmd's last stdout.
+busywait()
+{
+	local timeout=$1
+	shift
+	local start_time
+	local out
+
+	start_time=$(date -u +%s%3N)
+	while true; do
+		if out=$("$@"); then
+			[ -n "$out" ] && echo "$out"
+			return 0
+		fi
+		if (($(date -u +%s%3N) - start_time > timeout)); then
+			[ -n "$out" ] && echo "$out"
+			return 1
+		fi
+		sleep 0.1
+	done
+}
+
+# ---------------------------------------------------------------- netns
+
+# setup_ns VAR...: create one netns per VAR, named VAR-<random>, lo up, and
+# set VAR to its name.
+setup_ns()
+{
+	local var name
+
+	[ -z "$NS_SUFFIX" ] && NS_SUFFIX=$(mktemp -u XXXXXX)
+	for var in "$@"; do
+		name="${var}-${NS_SUFFIX}"
+		if ! ip netns add "$name"; then
+			echo "# FAIL: could not create netns $name"
+			exit $ksft_fail
+		fi
+		NS_LIST+=("$name")
+		ip -n "$name" link set lo up
+		eval "$var=$name"
+	done
+}
+
+# Kill every process still running in one netns (by pid).
+kill_ns_pids()
+{
+	local pids
+
+	pids=$(ip netns pids "$1" 2> /dev/null)
+	[ -n "$pids" ] && kill $pids 2> /dev/null
+	pids=$(ip netns pids "$1" 2> /dev/null)
+	[ -n "$pids" ] && sleep 0.2 && kill -9 $(ip netns pids "$1" 2> /dev/null) 2> /dev/null
+	return 0
+}
+
+cleanup_ns()
+{
+	local ns
+
+	for ns in "$@"; do
+		kill_ns_pids "$ns"
+		ip netns del "$ns" 2> /dev/null
+	done
+}
+
+cleanup_all_ns()
+{
+	local pid ns
+
+	for pid in "${BG_PIDS[@]}"; do
+		kill "$pid" 2> /dev/null
+	done
+	for ns in "${NS_LIST[@]}"; do
+		cleanup_ns "$ns"
+	done
+	NS_LIST=()
+	BG_PIDS=()
+}
+
+cleanup()
+{
+	cleanup_all_ns
+	[ ${#TMPFILES[@]} -gt 0 ] && rm -rf "${TMPFILES[@]}"
+	return 0
+}
+
+# Tests set their own trap if they need more; this is the default.
+trap cleanup EXIT
+
+# ------------------------------------------------------------ requirements
+
+kcip_require_root()
+{
+	[ "$(id -u)" -eq 0 ] || skip "need root"
+}
+
+# Load the module (autoload also happens on first kcipctl use).
+kcip_require_module()
+{
+	if [ -d /sys/module/kclusterip ]; then
+		return 0
+	fi
+	modprobe kclusterip 2> /dev/null
+	if [ ! -d /sys/module/kclusterip ]; then
+		skip "kclusterip module not available (modprobe kclusterip failed)"
+	fi
+}
+
+# Everything most tests need.
+kcip_require()
+{
+	kcip_require_root
+	checktool "ip -V" "run test without iproute2"
+	checktool "socat -V" "run test without socat"
+	checktool "python3 -V" "run test without python3"
+	checktool "$KCIPCTL -h" "run test without kcipctl"
+	kcip_require_module
+	dmesg_mark
+}
+
+# ------------------------------------------------------------ kernel log
+
+DMESG_LINES=0
+dmesg_mark()
+{
+	DMESG_LINES=$(dmesg 2> /dev/null | wc -l)
+}
+
+# Fail if the kernel logged a splat since dmesg_mark.
+dmesg_check()
+{
+	local bad
+
+	bad=$(dmesg 2> /dev/null | tail -n +$((DMESG_LINES + 1)) |
+	      grep -E -i 'WARNING:|BUG:|Oops|general protection|KASAN|UBSAN|kmemleak|refcount_t|use-after-free|Call Trace|RCU.*stall|lockdep|possible .*deadlock|suspicious RCU|sleeping function')
+	if [ -n "$bad" ]; then
+		fail "kernel log has errors since test start"
+		printf '%s\n' "$bad" | head -n 30 | sed 's/^/#   /'
+		return 1
+	fi
+	pass "kernel log clean"
+	return 0
+}
+
+# ------------------------------------------------------------ topology
+
+# Wait until no address in NS is tentative any more (nodad makes this quick).
+wait_addrs()
+{
+	busywait 5000 sh -c "[ -z \"\$(ip -n $1 -6 addr show tentative)\" ]" > /dev/null
+}
+
+# setup_topo [NBACKENDS]: client, node and NBACKENDS (default 3) backends.
+setup_topo()
+{
+	local nbe=${1:-3}
+	local i ns
+
+	setup_ns client node
+	BACKENDS=()
+	for i in $(seq 1 "$nbe"); do
+		setup_ns "be$i"
+		BACKENDS+=("$(eval echo "\$be$i")")
+	done
+
+	# One "ip -batch" per netns: every process start counts in a VM.
+	# Addresses are "nodad": usable at once, no waiting for DAD.
+	{
+		echo "link add eth0 netns $client type veth peer name c0 netns $node"
+		for i in $(seq 1 "$nbe"); do
+			echo "link add eth0 netns ${BACKENDS[$((i - 1))]} type veth peer name b$i netns $node"
+		done
+	} | ip -batch - || exit $ksft_fail
+
+	ip -n "$client" -batch - <<-EOF || exit $ksft_fail
+		addr add $CLIENT4/24 dev eth0
+		addr add $CLIENT6/64 dev eth0 nodad
+		link set eth0 up
+		route add default via $NODE4
+		route add ::/0 via $NODE6
+	EOF
+	{
+		echo "addr add $NODE4/24 dev c0"
+		echo "addr add $NODE6/64 dev c0 nodad"
+		echo "link set c0 up"
+		for i in $(seq 1 "$nbe"); do
+			echo "addr add 10.244.$i.1/24 dev b$i"
+			echo "addr add fd00:244:$i::1/64 dev b$i nodad"
+			echo "link set b$i up"
+		done
+	} | ip -n "$node" -batch - || exit $ksft_fail
+	for i in $(seq 1 "$nbe"); do
+		ip -n "${BACKENDS[$((i - 1))]}" -batch - <<-EOF || exit $ksft_fail
+			addr add $(be_addr4 "$i")/24 dev eth0
+			addr add $(be_addr6 "$i")/64 dev eth0 nodad
+			link set eth0 up
+			route add default via 10.244.$i.1
+			route add ::/0 via fd00:244:$i::1
+		EOF
+	done
+
+	ip netns exec "$node" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+}
+
+# Check plain routing client <-> last backend, v4 and v6, before kclusterip
+# gets involved: a broken topology should not look like a module bug.
+check_topo()
+{
+	local n=${#BACKENDS[@]}
+
+	if ! busywait 5000 ip netns exec "$client" ping -q -c 1 -W 1 "$(be_addr4 "$n")" > /dev/null ||
+	   ! busywait 5000 ip netns exec "$client" ping -q -c 1 -W 1 "$(be_addr6 "$n")" > /dev/null; then
+		fail "topology: client cannot reach be$n"
+		exit $ksft_fail
+	fi
+}
+
+# node-local route for the VIP ranges, so that sockets in the node itself
+# can connect to a VIP (routing happens before LOCAL_OUT).  The route points
+# at the client link with no gateway: if kclusterip does not DNAT, the
+# connection just times out.
+route_vips_from_node()
+{
+	ip -n "$node" route add 10.96.0.0/16 dev c0
+	ip -n "$node" -6 route add fd00:96::/64 dev c0
+}
+
+# ------------------------------------------------------------ servers
+
+# listening NS PROTO[,PROTO...] PORT: true when something listens on PORT
+# for every PROTO.
+listening()
+{
+	local p n=0
+
+	for p in ${2//,/ }; do
+		case $p in
+		tcp) p=-t ;;
+		udp) p=-u ;;
+		sctp) p=--sctp ;;
+		esac
+		ip netns exec "$1" ss -H -ln $p 2> /dev/null |
+			grep -q -E ":$3[[:space:]]" || return 1
+	done
+}
+
+# start_server NS NAME PROTO[,PROTO...] PORT [--lines]: a server (kcip_server.py) in
+# NS that answers every connection (or new UDP peer) with a line
+# "NAME PEER" and then echoes what it gets (--lines: line by line, each
+# prefixed "NAME=").  Dual-stack.  Threads, not a process per connection
+# like socat's fork: that costs half a second a flow in an emulated VM.
+start_server()
+{
+	local ns=$1 name=$2 proto=$3 port=$4
+	shift 4
+
+	ip netns exec "$ns" python3 -S "$LIBDIR/kcip_server.py" --name "$name" \
+		--proto "$proto" --port "$port" "$@" > /dev/null 2>&1 &
+	BG_PIDS+=($!)
+	[ -n "$NOWAIT" ] && return 0
+	if ! busywait 10000 listening "$ns" "$proto" "$port"; then
+		fail "$proto server $name on port $port did not start"
+		exit $ksft_fail
+	fi
+}
+
+# start_line_server NS NAME PORT: TCP server that prefixes every line it
+# echoes with "NAME=" (for kcip_client.py --long and --prefixed).
+start_line_server()
+{
+	start_server "$1" "$2" tcp "$3" --lines
+}
+
+# start_servers PROTO[,PROTO...] PORT: one server per backend, named be1,
+# be2, ..., serving every PROTO (e.g. "tcp,udp") on PORT
+start_servers()
+{
+	local i
+
+	for i in $(seq 1 ${#BACKENDS[@]}); do
+		NOWAIT=1 start_server "${BACKENDS[$((i - 1))]}" "be$i" "$1" "$2"
+	done
+	for i in $(seq 1 ${#BACKENDS[@]}); do
+		if ! busywait 10000 listening "${BACKENDS[$((i - 1))]}" "$1" "$2"; then
+			fail "$1 server be$i on port $2 did not start"
+			exit $ksft_fail
+		fi
+	done
+}
+
+# ------------------------------------------------------------ clients
+
+# bracket ADDR: [v6] or v4 as socat and kcipctl want it
+bracket()
+{
+	case $1 in
+	*:*) echo "[$1]" ;;
+	*) echo "$1" ;;
+	esac
+}
+
+# socat_request NS PROTO ADDR PORT INFILE OUTFILE: one flow with the socat
+# client; OUTFILE gets what the server sent.
+socat_request()
+{
+	local ns=$1 proto=$2 addr=$3 port=$4 in=$5 out=$6
+	local t
+
+	case $proto in
+	tcp) t=TCP ;;
+	udp) t=UDP ;;
+	sctp) t=SCTP ;;
+	esac
+	# -t: how long to keep reading after our EOF.  TCP/SCTP end sooner,
+	# when the server closes; UDP has no EOF and always waits it out.
+	if [ "$proto" = udp ]; then
+		ip netns exec "$ns" timeout 20 socat -t 2 -T 10 - \
+			"$t:$(bracket "$addr"):$port" < "$in" > "$out"
+	elif [ "$proto" = sctp ]; then
+		# SCTP has no half-close: after our SHUTDOWN the server could
+		# not echo any more.  Ignore EOF on stdin; end 3 s after the echo.
+		ip netns exec "$ns" timeout 20 socat -T 3 STDIO,ignoreeof \
+			"$t:$(bracket "$addr"):$port" < "$in" > "$out"
+		[ -s "$out" ]
+	else
+		ip netns exec "$ns" timeout 20 socat -t 10 -T 10 - \
+			"$t:$(bracket "$addr"):$port" < "$in" > "$out"
+	fi
+}
+
+# payload_roundtrip NS PROTO ADDR PORT: send a random payload through one
+# flow and compare what came back (after the backend's name line) byte for
+# byte.  Prints the backend name on success.
+payload_roundtrip()
+{
+	local ns=$1 proto=$2 addr=$3 port=$4
+	local in out back name size=2000
+
+	# UDP: one datagram, keep it below the MTU
+	[ "$proto" = udp ] && size=900
+	in=$(mktemp_file)
+	out=$(mktemp_file)
+	back=$(mktemp_file)
+	head -c $size /dev/urandom | base64 > "$in"
+	if ! socat_request "$ns" "$proto" "$addr" "$port" "$in" "$out"; then
+		echo "socat $proto to $addr:$port failed"
+		return 1
+	fi
+	name=$(head -n 1 "$out" | cut -d' ' -f1)
+	tail -n +2 "$out" > "$back"
+	if ! cmp -s "$in" "$back"; then
+		echo "payload mismatch via $addr:$port/$proto (from '$name'): sent $(wc -c < "$in") bytes, got $(wc -c < "$back") back"
+		return 1
+	fi
+	echo "$name"
+}
+
+# flows NS PROTO ADDR PORT COUNT [extra kcip_client.py args]: COUNT flows,
+# each with its own payload compared byte for byte; prints the summary line
+# "be1=N be2=N ... errors=N" of kcip_client.py and returns its status.
+flows()
+{
+	local ns=$1 proto=$2 addr=$3 port=$4 count=$5
+	shift 5
+
+	ip netns exec "$ns" python3 -S "$LIBDIR/kcip_client.py" --proto "$proto" \
+		--count "$count" "$@" "$addr" "$port"
+}
+
+# flows_only_to NS PROTO ADDR PORT COUNT "NAME..." [kcip_client.py args]:
+# COUNT flows all succeed and are answered only by the listed backends
+# (each of which need not get one).  Logs PASS/FAIL itself.
+flows_only_to()
+{
+	local ns=$1 proto=$2 addr=$3 port=$4 count=$5 wanted=$6
+	local out b
+
+	shift 6
+	if ! out=$(flows "$ns" "$proto" "$addr" "$port" "$count" "$@"); then
+		fail "$proto flows to $addr: $(echo "$out" | tr '\n' ' ')"
+		return 1
+	fi
+	out=$(echo "$out" | tail -n 1)
+	for b in $(echo "$out" | tr ' ' '\n' | sed -n 's/^\(be[0-9]*\)=.*/\1/p'); do
+		if [[ " $wanted " != *" $b "* ]]; then
+			fail "$proto flows to $addr reached $b, want only $wanted ($out)"
+			return 1
+		fi
+	done
+	pass "$proto flows to $addr go to $wanted only ($out)"
+}
+
+# backend_count SUMMARY NAME: flows answered by NAME in a flows summary line
+backend_count()
+{
+	if [[ " $1 " =~ \ $2=([0-9]+)\  ]]; then
+		echo "${BASH_REMATCH[1]}"
+	else
+		echo 0
+	fi
+}
+
+# ------------------------------------------------------------ kcipctl
+
+kcip() { "$KCIPCTL" "$@"; }
+
+# svc ADDR PORT PROTO: SERVICE as kcipctl spells it
+svc() { echo "$(bracket "$1"):$2/$3"; }
+# be ADDR PORT: BACKEND as kcipctl spells it
+be() { echo "$(bracket "$1"):$2"; }
+
+# add_service NS ADDR PORT PROTO BEPORT [options]: a Service with every
+# backend of the topology (be1..beN, same family as ADDR) on BEPORT.
+add_service()
+{
+	local ns=$1 addr=$2 port=$3 proto=$4 beport=$5
+	local i s a
+
+	shift 5
+	s=$(svc "$addr" "$port" "$proto")
+	kcip -n "$ns" service add "$s" "$@" || { fail "service add $s"; return 1; }
+	for i in $(seq 1 ${#BACKENDS[@]}); do
+		case $addr in
+		*:*) a=$(be_addr6 "$i") ;;
+		*) a=$(be_addr4 "$i") ;;
+		esac
+		kcip -n "$ns" backend add "$s" "$(be "$a" "$beport")" ||
+			{ fail "backend add $s $a"; return 1; }
+	done
+}
+
+# kcip_json NS: kcipctl -j -s show
+kcip_json() { kcip -n "$1" -j -s show; }
+
+# kcip_snapshot NS: the counters of NS as flat lines, one python run for
+# all of them (python's start-up is slow in an emulated VM):
+#   svc ADDR PORT PROTO FIELD VALUE
+#   be ADDR PORT PROTO BEADDR FIELD VALUE
+# Addresses as kcipctl prints them (canonical, v6 compressed, no brackets).
+kcip_snapshot()
+{
+	kcip_json "$1" | python3 -S -c '
+import json, sys
+d = json.load(sys.stdin)
+for s in d.get("services") or []:
+    sid = "%s %s %s" % (s["address"], s["port"], s["protocol"])
+    for k, v in (s.get("stats") or {}).items():
+        print("svc", sid, k, v)
+    for b in s.get("backends") or []:
+        for k, v in (b.get("stats") or {}).items():
+            print("be", sid, b["address"], k, v)
+'
+}
+
+# snap_get SNAPSHOT ADDR PORT PROTO FIELD [BEADDR]: one counter out of a
+# kcip_snapshot; -1 when the Service or backend is not there
+snap_get()
+{
+	echo "$1" | awk -v a="$2" -v p="$3" -v t="$4" -v f="$5" -v b="$6" '
+		b == "" && $1 == "svc" && $2 == a && $3 == p && $4 == t && $5 == f { v = $6 }
+		b != "" && $1 == "be" && $2 == a && $3 == p && $4 == t && $5 == b && $6 == f { v = $7 }
+		END { print (v == "" ? -1 : v) }'
+}
+
+# kcip_stat NS ADDR PORT PROTO FIELD [BACKEND_ADDR]: one counter (new_flows,
+# rejects, drops) of a Service, or of one of its backends; -1 when the
+# Service or backend is not there.
+kcip_stat()
+{
+	snap_get "$(kcip_snapshot "$1")" "$2" "$3" "$4" "$5" "$6"
+}
+
+# kcip_total_flows NS: new_flows summed over every Service of NS
+kcip_total_flows()
+{
+	kcip_snapshot "$1" | awk '$1 == "svc" && $5 == "new_flows" { n += $6 } END { print n + 0 }'
+}
+
+# kcip_nservices NS: how many Services "kcipctl -j show" lists ("protocol"
+# appears once per Service)
+kcip_nservices()
+{
+	local out
+
+	out=$(kcip -n "$1" -j show) || { echo -1; return 1; }
+	echo "$out" | grep -o '"protocol":' | wc -l
+}
+
+# state_of NS: "kcipctl -j show" without the generation, to compare the
+# configuration before/after
+state_of()
+{
+	kcip -n "$1" -j show | sed 's/"generation":[0-9]*,\{0,1\}//'
+}
+
+# generation_of NS: the generation number of NS
+generation_of()
+{
+	kcip -n "$1" -j show | sed -n 's/.*"generation":\([0-9]*\).*/\1/p'
+}
+
+# ------------------------------------------------------------ conntrack
+
+# ct_dnat_ok NS FAMILY PROTO VIP PORT BEPORT BEADDR...: conntrack in NS has
+# at least one entry with original dst VIP:PORT whose reply source is one
+# of BEADDR:BEPORT, and none whose reply source is anything else; the
+# client address is kept (reply destination = original source: no SNAT).
+# Addresses canonical, as conntrack prints them.
+ct_dnat_ok()
+{
+	local ns=$1 fam=$2 proto=$3 vip=$4 port=$5 beport=$6
+	shift 6
+
+	ip netns exec "$ns" conntrack -L -f "$fam" -p "$proto" --orig-dst "$vip" 2> /dev/null |
+	awk -v vip="$vip" -v port="$port" -v beport="$beport" -v bes=" $* " '
+	{
+		ns = nd = nsp = ndp = 0
+		for (i = 1; i <= NF; i++) {
+			split($i, kv, "=")
+			if (kv[1] == "src") src[++ns] = kv[2]
+			else if (kv[1] == "dst") dst[++nd] = kv[2]
+			else if (kv[1] == "sport") sport[++nsp] = kv[2]
+			else if (kv[1] == "dport") dport[++ndp] = kv[2]
+		}
+		if (ns < 2 || nsp < 2 || dst[1] != vip || dport[1] != port)
+			next
+		if (index(bes, " " src[2] " ") && sport[2] == beport) {
+			if (dst[2] != src[1]) {
+				bad++
+				print "client address not kept (SNAT?): " $0
+				next
+			}
+			good++
+		} else {
+			bad++
+			print "not DNATed to a backend: " $0
+		}
+	}
+	END {
+		printf "conntrack: %d entries DNATed to backends, %d other\n", good, bad
+		exit !(good > 0 && bad == 0)
+	}'
+}
