@@ -86,6 +86,38 @@ struct kcip_ct_diff {
 	struct kcip_table *new;
 };
 
+/* The key of the Service a flow's original tuple is addressed to. */
+void kcip_ct_key(const struct nf_conn *ct, struct kcip_svc_key *key)
+{
+	const struct nf_conntrack_tuple *t =
+		&ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple;
+
+	memset(key, 0, sizeof(*key));
+	key->family = nf_ct_l3num(ct);
+	if (key->family == AF_INET)
+		key->addr.ip = t->dst.u3.ip;
+	else
+		key->addr.in6 = t->dst.u3.in6;
+	key->proto = t->dst.protonum;
+	key->port = t->dst.u.all;
+}
+
+/* Index in @cfg of the backend @ct was sent to, or negative. */
+int kcip_ct_backend_index(const struct kcip_svc_cfg *cfg,
+			  const struct nf_conn *ct)
+{
+	const struct nf_conntrack_tuple *reply =
+		&ct->tuplehash[IP_CT_DIR_REPLY].tuple;
+	union nf_inet_addr addr;
+
+	memset(&addr, 0, sizeof(addr));
+	if (nf_ct_l3num(ct) == AF_INET)
+		addr.ip = reply->src.u3.ip;
+	else
+		addr.in6 = reply->src.u3.in6;
+	return kcip_be_index(cfg, &addr, reply->src.u.all);
+}
+
 /*
  * The Service of @tbl that NATed @ct: its VIP's, or a NodePort's.  Under
  * RCU or the netns lock.
@@ -93,19 +125,10 @@ struct kcip_ct_diff {
 struct kcip_service *kcip_ct_service(struct kcip_table *tbl,
 				     const struct nf_conn *ct)
 {
-	const struct nf_conntrack_tuple *t =
-		&ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple;
 	struct kcip_service *svc;
 	struct kcip_svc_key key;
 
-	memset(&key, 0, sizeof(key));
-	key.family = nf_ct_l3num(ct);
-	if (key.family == AF_INET)
-		key.addr.ip = t->dst.u3.ip;
-	else
-		key.addr.in6 = t->dst.u3.in6;
-	key.proto = t->dst.protonum;
-	key.port = t->dst.u.all;
+	kcip_ct_key(ct, &key);
 	svc = rhashtable_lookup(&tbl->ht, &key, KCIP_SVC_PARAMS);
 	if (svc || !READ_ONCE(tbl->n_nodeport))
 		return svc;
@@ -117,10 +140,8 @@ struct kcip_service *kcip_ct_service(struct kcip_table *tbl,
 static int kcip_ct_diff_matches(struct nf_conn *ct, void *data)
 {
 	const struct kcip_ct_diff *d = data;
-	const struct nf_conntrack_tuple *reply;
 	struct kcip_service *o, *n;
 	const struct kcip_svc_cfg *nc;
-	union nf_inet_addr addr;
 	int i;
 
 	if (!(ct->status & IPS_DST_NAT) ||
@@ -137,13 +158,7 @@ static int kcip_ct_diff_matches(struct nf_conn *ct, void *data)
 	nc = rcu_dereference_protected(n->cfg, 1);
 	if (nc == rcu_dereference_protected(o->cfg, 1))
 		return 0;
-	reply = &ct->tuplehash[IP_CT_DIR_REPLY].tuple;
-	memset(&addr, 0, sizeof(addr));
-	if (nf_ct_l3num(ct) == AF_INET)
-		addr.ip = reply->src.u3.ip;
-	else
-		addr.in6 = reply->src.u3.in6;
-	i = kcip_be_index(nc, &addr, reply->src.u.all);
+	i = kcip_ct_backend_index(nc, ct);
 	return i < 0 || nc->be[i].state == KCIP_BE_STATE_DOWN;
 }
 
@@ -169,10 +184,8 @@ struct kcip_ct_active {
 static int kcip_ct_active_count(struct nf_conn *ct, void *data)
 {
 	const struct kcip_ct_active *a = data;
-	const struct nf_conntrack_tuple *reply;
 	const struct kcip_svc_cfg *cfg;
 	struct kcip_service *svc;
-	union nf_inet_addr addr;
 	int i;
 
 	if (!(ct->status & IPS_DST_NAT))
@@ -183,13 +196,7 @@ static int kcip_ct_active_count(struct nf_conn *ct, void *data)
 		goto out;
 	a->count[svc->dump_off]++;
 	cfg = rcu_dereference(svc->cfg);
-	reply = &ct->tuplehash[IP_CT_DIR_REPLY].tuple;
-	memset(&addr, 0, sizeof(addr));
-	if (nf_ct_l3num(ct) == AF_INET)
-		addr.ip = reply->src.u3.ip;
-	else
-		addr.in6 = reply->src.u3.in6;
-	i = kcip_be_index(cfg, &addr, reply->src.u.all);
+	i = kcip_ct_backend_index(cfg, ct);
 	if (i >= 0 && svc->dump_off + 1 + i < a->n)
 		a->count[svc->dump_off + 1 + i]++;
 out:

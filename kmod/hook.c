@@ -24,23 +24,6 @@
 
 #include "kclusterip.h"
 
-/*
- * LOCAL_OUT may run in process context: keep softirqs off while this CPU's
- * counters change, as nft_counter does.
- */
-static void kcip_stats_inc(struct kcip_stats __percpu *stats,
-			   enum kcip_counter c)
-{
-	struct kcip_stats *s;
-
-	local_bh_disable();
-	s = this_cpu_ptr(stats);
-	u64_stats_update_begin(&s->syncp);
-	u64_stats_inc(&s->c[c]);
-	u64_stats_update_end(&s->syncp);
-	local_bh_enable();
-}
-
 static void kcip_stats_packet(struct kcip_stats __percpu *stats,
 			      unsigned int len)
 {
@@ -73,21 +56,11 @@ bool kcip_addr_is_local(struct net *net, u8 family,
 static struct kcip_service *kcip_lookup(struct net *net, struct kcip_net *kn,
 					const struct nf_conn *ct)
 {
-	const struct nf_conntrack_tuple *t =
-		&ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple;
 	struct kcip_service *svc;
 	struct kcip_table *tbl;
 	struct kcip_svc_key key;
 
-	memset(&key, 0, sizeof(key));
-	key.family = nf_ct_l3num(ct);
-	if (key.family == AF_INET)
-		key.addr.ip = t->dst.u3.ip;
-	else
-		key.addr.in6 = t->dst.u3.in6;
-	key.proto = t->dst.protonum;
-	key.port = t->dst.u.all;
-
+	kcip_ct_key(ct, &key);
 	tbl = rcu_dereference(kn->tbl);
 	svc = rhashtable_lookup(&tbl->ht, &key, KCIP_SVC_PARAMS);
 	if (svc || !READ_ONCE(tbl->n_nodeport))
@@ -211,11 +184,9 @@ static unsigned int kcip_snat_fn(void *priv, struct sk_buff *skb,
 static unsigned int kcip_count_fn(void *priv, struct sk_buff *skb,
 				  const struct nf_hook_state *state)
 {
-	const struct nf_conntrack_tuple *reply;
 	const struct kcip_svc_cfg *cfg;
 	enum ip_conntrack_info ctinfo;
 	struct kcip_service *svc;
-	union nf_inet_addr addr;
 	struct nf_conn *ct;
 	int i;
 
@@ -229,13 +200,7 @@ static unsigned int kcip_count_fn(void *priv, struct sk_buff *skb,
 	kcip_stats_packet(svc->stats, skb->len);
 
 	cfg = rcu_dereference(svc->cfg);
-	reply = &ct->tuplehash[IP_CT_DIR_REPLY].tuple;
-	memset(&addr, 0, sizeof(addr));
-	if (state->pf == NFPROTO_IPV4)
-		addr.ip = reply->src.u3.ip;
-	else
-		addr.in6 = reply->src.u3.in6;
-	i = kcip_be_index(cfg, &addr, reply->src.u.all);
+	i = kcip_ct_backend_index(cfg, ct);
 	if (i >= 0)
 		kcip_stats_packet(cfg->be[i].stats, skb->len);
 	return NF_ACCEPT;

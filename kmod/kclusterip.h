@@ -11,6 +11,7 @@
 #ifndef _KCLUSTERIP_H
 #define _KCLUSTERIP_H
 
+#include <linux/bottom_half.h>
 #include <linux/mutex.h>
 #include <linux/rhashtable.h>
 #include <linux/u64_stats_sync.h>
@@ -49,6 +50,23 @@ struct kcip_stats {
 struct kcip_stats_sum {
 	u64 c[KCIP_C_MAX];
 };
+
+/*
+ * Count one event on this CPU.  LOCAL_OUT may run in process context:
+ * keep softirqs off while the counters change, as nft_counter does.
+ */
+static inline void kcip_stats_inc(struct kcip_stats __percpu *stats,
+				  enum kcip_counter c)
+{
+	struct kcip_stats *s;
+
+	local_bh_disable();
+	s = this_cpu_ptr(stats);
+	u64_stats_update_begin(&s->syncp);
+	u64_stats_inc(&s->c[c]);
+	u64_stats_update_end(&s->syncp);
+	local_bh_enable();
+}
 
 struct kcip_backend {
 	union nf_inet_addr addr;
@@ -272,6 +290,9 @@ void kcip_ct_flush(struct net *net, const struct kcip_svc_key *key,
 		   const struct kcip_backend *be, bool tcp_too);
 void kcip_ct_flush_diff(struct net *net, struct kcip_table *old,
 			struct kcip_table *new);
+void kcip_ct_key(const struct nf_conn *ct, struct kcip_svc_key *key);
+int kcip_ct_backend_index(const struct kcip_svc_cfg *cfg,
+			  const struct nf_conn *ct);
 struct kcip_service *kcip_ct_service(struct kcip_table *tbl,
 				     const struct nf_conn *ct);
 u64 *kcip_ct_active(struct net *net, u32 *n);

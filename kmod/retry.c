@@ -51,17 +51,8 @@ static bool kcip_retry_wanted(struct net *net)
 static struct kcip_backend *kcip_ct_backend(const struct kcip_svc_cfg *cfg,
 					    const struct nf_conn *ct)
 {
-	const struct nf_conntrack_tuple *reply =
-		&ct->tuplehash[IP_CT_DIR_REPLY].tuple;
-	union nf_inet_addr addr;
-	int i;
+	int i = kcip_ct_backend_index(cfg, ct);
 
-	memset(&addr, 0, sizeof(addr));
-	if (nf_ct_l3num(ct) == AF_INET)
-		addr.ip = reply->src.u3.ip;
-	else
-		addr.in6 = reply->src.u3.in6;
-	i = kcip_be_index(cfg, &addr, reply->src.u.all);
 	return i < 0 ? NULL : (struct kcip_backend *)&cfg->be[i];
 }
 
@@ -77,18 +68,6 @@ static bool kcip_other_backend_left(const struct kcip_svc_cfg *cfg,
 			return true;
 	}
 	return false;
-}
-
-static void kcip_count(struct kcip_stats __percpu *stats, enum kcip_counter c)
-{
-	struct kcip_stats *s;
-
-	local_bh_disable();
-	s = this_cpu_ptr(stats);
-	u64_stats_update_begin(&s->syncp);
-	u64_stats_inc(&s->c[c]);
-	u64_stats_update_end(&s->syncp);
-	local_bh_enable();
 }
 
 /*
@@ -118,12 +97,12 @@ static bool kcip_retry_failed(struct net *net, struct nf_conn *ct)
 	if (!kcip_be_quarantined(be)) {
 		until = jiffies + (unsigned long)cfg->opts.quarantine * HZ;
 		WRITE_ONCE(be->quarantined_until, until ?: 1);
-		kcip_count(be->stats, KCIP_C_FAILURES);
+		kcip_stats_inc(be->stats, KCIP_C_FAILURES);
 		kcip_notify_quarantine(net, &svc->key, be);
 	}
 	if (!kcip_other_backend_left(cfg, be))
 		return false;
-	kcip_count(svc->stats, KCIP_C_RETRIES);
+	kcip_stats_inc(svc->stats, KCIP_C_RETRIES);
 	return true;
 }
 
