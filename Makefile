@@ -3,6 +3,8 @@
 # make            build kclusterip.ko (against KDIR) and kcipctl
 # make check      run the selftests in a QEMU guest booting Debian's kernel
 # make demo       a client, a node and three HTTP backends, in the guest
+# make bench      kclusterip vs kube-proxy's iptables/nftables/IPVS, in the
+#                 guest (BENCH_QUICK=1, BENCH_SIZES=...; bench/bench.sh)
 # make install    module to /lib/modules/$KVER/updates (+depmod), kcipctl to
 #                 /usr/local/sbin, its man page and bash completion
 # make dkms-install / dkms-uninstall   sources to /usr/src/kclusterip-VERSION
@@ -75,6 +77,12 @@ check:
 demo: all
 	selftests/vm/deps.sh
 	selftests/vm/run.sh --cmd 'selftests/demo.sh'
+
+bench:
+	selftests/vm/deps.sh
+	bench/bench.sh
+
+.PHONY: bench
 
 # ------------------------------------------------------------ packaging
 

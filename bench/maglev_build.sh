@@ -10,18 +10,19 @@
 # care about:
 #	selftests/vm/run.sh --cmd bench/maglev_build.sh
 #
-# Columns:
-#   table        Maglev lookup table entries: the next prime from
-#                max(maglev_min_size, 128 x backends), 4 bytes each
-#   restore_ms   one "kcipctl restore" creating the Service with all its
-#                backends: one config, one table build (best of 3)
-#   add_last_ms  one "kcipctl backend add" of the last backend to the
-#                Service of N-1: a new config and table (best of 3)
-#   memory_kB    kernel memory charged for the Service (memory.current of
-#                the cgroup kcipctl ran in; the module allocates with
-#                __GFP_ACCOUNT): config, backends' per-CPU counters, table
-# Both times include starting kcipctl: maglev minus random is the build.
-# The same table ends the output of selftests/sched_maglev.sh.
+# Columns (lib_sched.sh maglev_build_report):
+#   table           Maglev lookup table entries, 4 bytes each
+#   svc             Services of that size created by one "kcipctl restore"
+#                   (many small ones, a few big ones); figures are per Service
+#   build_us        kcip_sched_prepare(), the config's scheduler build (for
+#                   maglev: the table), median, timed by ftrace
+#   restore_ms/svc  wall time of the restore (kcipctl's start included)
+#   memory_kB       kernel memory charged for a Service (memory.current of
+#                   the cgroup kcipctl ran in; the module allocates with
+#                   __GFP_ACCOUNT): config, backends' per-CPU counters, table
+# Under QEMU's software emulation (the test VM) times are many times those
+# of real hardware.  The same table ends the output of
+# selftests/sched_maglev.sh.
 
 DIR=$(cd "$(dirname "$0")/.." && pwd)
 source "$DIR/selftests/lib.sh"

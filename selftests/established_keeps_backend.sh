@@ -46,7 +46,7 @@ start_long()
 
 	LOUT[$tag]=$(mktemp_file)
 	ip netns exec "$client" python3 -S "$LIBDIR/kcip_client.py" --long "$STOP" \
-		--timeout 5 --interval 0.3 "$vip" 80 > "${LOUT[$tag]}" 2>&1 &
+		--timeout 10 --interval 0.3 "$vip" 80 > "${LOUT[$tag]}" 2>&1 &
 	LPID[$tag]=$!
 	BG_PIDS+=($!)
 }

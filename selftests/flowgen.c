@@ -41,11 +41,12 @@
  *   The last line is the summary
  *     be1=N be2=N ... ok=N refused=N timeouts=N errors=N ms=ELAPSED
  *
- * Stream mode:   flowgen --stream SECONDS [-n N] ... ADDR PORT  (TCP)
- *   N long connections at once, each sending a line "SEQ PAD\n" (--size
- *   bytes) every --interval ms and checking that the answer is exactly
- *   "NAME SEQ PAD\n" with the NAME of the greeting: the connection keeps
- *   its backend, loses and reorders nothing.  Prints "connected SPORT
+ * Stream mode:   flowgen --stream SECONDS [--stop FILE] [-n N] ... ADDR PORT
+ *   (TCP) N long connections at once, each sending a line "SEQ PAD\n"
+ *   (--size bytes) every --interval ms and checking that the answer is
+ *   exactly "NAME SEQ PAD\n" with the NAME of the greeting: the connection
+ *   keeps its backend, loses and reorders nothing.  They end after
+ *   SECONDS, or sooner once FILE exists.  Prints "connected SPORT
  *   NAME" (flushed) as each one is up, and at the end one line per
  *   connection
  *     stream SPORT NAME rounds=N bytes=N maxgap_ms=N ok|error: WHY
@@ -495,6 +496,7 @@ static struct {
 	int sport_base;
 	int retries;
 	int stream_secs;
+	const char *stop_file;
 	int interval;
 	int size;
 	bool verbose;
@@ -852,7 +854,7 @@ static void summary(uint64_t ms)
 static int client(void)
 {
 	struct epoll_event evs[64];
-	uint64_t start = now_ms(), stream_end = 0;
+	uint64_t start = now_ms(), stream_end = 0, stop_check = 0;
 	long next = 0, done = 0, i;
 	int active = 0, bad = 0;
 
@@ -892,7 +894,7 @@ static int client(void)
 				first = slots[k].deadline;
 		if (!active)
 			continue;
-		wait = first <= t ? 0 : first - t > 1000 ? 1000 : first - t;
+		wait = first <= t ? 0 : first - t > 100 ? 100 : first - t;
 		n = epoll_wait(ep, evs, 64, wait);
 		if (n < 0 && errno != EINTR)
 			die("epoll_wait: %s", strerror(errno));
@@ -915,6 +917,11 @@ static int client(void)
 			}
 		}
 		t = now_ms();
+		if (o.stop_file && t >= stop_check) {
+			if (!access(o.stop_file, F_OK) && t < stream_end)
+				stream_end = t;
+			stop_check = t + 100;
+		}
 		for (k = 0; k < o.conc; k++)
 			if (slots[k].state != S_FREE && slots[k].deadline <= t)
 				slot_timer(&slots[k], t);
@@ -960,7 +967,7 @@ static void usage(FILE *f)
 	      "               [-b SPORT_BASE] [-s SRCADDR] [-r RETRIES] [-v] [-q]\n"
 	      "               [-e ok|refused|timeout|any] ADDR PORT\n"
 	      "       flowgen --stream SECONDS [-n CONNS] [--interval MS] [--size BYTES]\n"
-	      "               [-t TIMEOUT_MS] [-b SPORT_BASE] ADDR PORT\n"
+	      "               [--stop FILE] [-t TIMEOUT_MS] [-b SPORT_BASE] ADDR PORT\n"
 	      "       flowgen --serve NAME|NAME@ADDR[,NAME@ADDR...] [-p tcp|udp|tcp,udp] [-d] PORT\n", f);
 }
 
@@ -982,6 +989,7 @@ int main(int argc, char **argv)
 		{ "stream", required_argument, NULL, 'L' },
 		{ "interval", required_argument, NULL, 'i' },
 		{ "size", required_argument, NULL, 'z' },
+		{ "stop", required_argument, NULL, 'X' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -990,7 +998,7 @@ int main(int argc, char **argv)
 	bool tcp = true, udp = false, daemonize = false;
 	int c, port;
 
-	while ((c = getopt_long(argc, argv, "p:n:c:t:b:s:r:vqe:S:dL:i:z:h",
+	while ((c = getopt_long(argc, argv, "p:n:c:t:b:s:r:vqe:S:dL:i:z:X:h",
 				lo, NULL)) != -1) {
 		switch (c) {
 		case 'p': proto = optarg; break;
@@ -1018,6 +1026,7 @@ int main(int argc, char **argv)
 		case 'd': daemonize = true; break;
 		case 'L': o.stream_secs = parse_num("stream seconds", optarg, 1, 86400); break;
 		case 'i': o.interval = parse_num("interval", optarg, 0, 60000); break;
+		case 'X': o.stop_file = optarg; break;
 		case 'z': o.size = parse_num("size", optarg, 8, LINE_MAX_LEN - NAME_MAX_LEN); break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;

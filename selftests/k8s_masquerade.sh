@@ -45,7 +45,7 @@ ip -n "$be3" -6 route del default || { fail "be3: route del default"; ksft_exit;
 # its own link as source
 expect_node_peers()
 {
-	local desc=$1 addr=$2 port=$3 fam=$4 l res name peer want bad= n=0
+	local desc=$1 addr=$2 port=$3 fam=$4 l res name peer want bad="" n=0
 
 	many_lines flow "$addr" "$port"
 	for l in "${LINES[@]}"; do

@@ -13,6 +13,9 @@
 #    caught the flow);
 #  - the rejects and drops counters of each Service move accordingly, and
 #    no new flow is counted.
+# The node's link to the client has 10 ms of delay, as any real link: see
+# client_link_delay in lib_k8s.sh for why a bare veth pair hides IPv6 TCP
+# rejects for a second.
 
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib_k8s.sh"

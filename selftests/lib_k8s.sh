@@ -53,8 +53,8 @@
 #  udploop [--src A] --sport P [--interval S] --stop FILE ADDR PORT
 #	A UDP client that keeps ONE socket (one source port), sends "q SEQ"
 #	every --interval seconds until FILE exists and prints, flushed, one
-#	line per query:
-#	    WALLTIME SEQ NAME|refused|timeout
+#	line per query (wall-clock times, as $EPOCHREALTIME):
+#	    SENT SEQ NAME|refused|timeout ANSWERED
 #	(the server must name itself in every answer: --idle 0.001).
 #
 #  hold --proto tcp|sctp --stop FILE ADDR PORT
@@ -215,6 +215,7 @@ def udploop(a):
     while not os.path.exists(a.stop) and time.monotonic() - start < a.max_time:
         seq += 1
         tag = b"q %d\n" % seq
+        sent = time.time()
         end = time.monotonic() + a.interval
         res = "timeout"
         try:
@@ -233,7 +234,7 @@ def udploop(a):
             pass
         except OSError as e:
             res = "refused" if e.errno == 111 else "error"
-        print("%.6f %d %s" % (time.time(), seq, res), flush=True)
+        print("%.6f %d %s %.6f" % (sent, seq, res, time.time()), flush=True)
         left = end - time.monotonic()
         if left > 0:
             time.sleep(left)
@@ -733,31 +734,32 @@ start_udploop()
 	BG_PIDS+=($!)
 }
 
-_udploop_last_is() { file_last "$1"; [[ $REPLY == *" $2" ]]; }
+_udploop_last_is() { file_last "$1"; [[ $REPLY == *" $2 "* ]]; }
 
 # udploop_wait_for OUT NAME TIMEOUT_MS: wait until the last answer is NAME
 udploop_wait_for() { k8s_wait "$3" _udploop_last_is "$1" "$2"; }
 
-# udploop_after OUT T0: the answers after wall time T0: summary into
-# $REPLY ("be1=N timeout=N"), the delay from T0 to the first answer of
-# each name into the associative array FIRST (FIRST[be2]=0.215), the
-# number of queries into UCOUNT, the time of the last into ULAST
+# udploop_after OUT T0: the answers to the queries sent after wall time
+# T0: summary into $REPLY ("be1=N timeout=N"), for each name the delay
+# from T0 to the answer to the first such query it answered into the
+# associative array FIRST (FIRST[be2]=0.215), the number of queries into
+# UCOUNT, the send time of the last into ULAST
 declare -A FIRST
 udploop_after()
 {
-	local t s name k
+	local t s name r k
 	local -A n=()
 
 	FIRST=()
 	UCOUNT=0
 	ULAST=
-	while read -r t s name; do
-		[ -n "$name" ] && flt_lt "$2" "$t" || continue
+	while read -r t s name r; do
+		[ -n "$r" ] && flt_lt "$2" "$t" || continue
 		n[$name]=$((${n[$name]:-0} + 1))
 		UCOUNT=$((UCOUNT + 1))
 		ULAST=$t
 		if [ -z "${FIRST[$name]}" ]; then
-			fsub "$t" "$2"
+			fsub "$r" "$2"
 			FIRST[$name]=$REPLY
 		fi
 	done < "$1"

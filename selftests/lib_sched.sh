@@ -25,7 +25,12 @@ sched_require()
 {
 	local t
 
-	kcip_require
+	# kcip_require without socat and python3, which these tests do not use
+	kcip_require_root
+	checktool "ip -V" "run test without iproute2"
+	checktool "$KCIPCTL -h" "run test without kcipctl"
+	kcip_require_module
+	dmesg_mark
 	[ -x "$FLOWGEN" ] || skip "$FLOWGEN not built (make -C selftests)"
 	for t in "$@"; do
 		case $t in
@@ -157,7 +162,7 @@ map_diff()
 #            behind every node.
 #   router:  one client behind a router ($client, $router):
 #              client eth0 10.0.1.2 --- c0 10.0.1.1 router
-#              router rI 10.1.I.1/24 fd00:1:I::1/64 --- up 10.1.I.2 ...::2 node I
+#              router rI 10.1.I.1/24 fd00:1:I::1/64 --- rt 10.1.I.2 ...::2 node I
 #            The router routes nothing to the VIPs (the test adds its ECMP
 #            route); the nodes route everything else back to it.
 #
@@ -175,60 +180,78 @@ map_diff()
 #   - policy routing: "ip rule add fwmark I table 100+I", table 100+I has
 #     a default route via node I; the main table's default is via node 1.
 #
-# rp_filter is 0 in $bens and the router (a flow that moved comes in on
-# another link than the one the main table routes its source to), nodes
-# and the router forward.  No Service anywhere: the test adds them.
+# (With one node, its link is the only way back: no marks.)  rp_filter is
+# 0 in $bens and the router (a flow that moved comes in on another link
+# than the one the main table routes its source to), nodes and the router
+# forward.  No Service anywhere: the test adds them.  The namespaces are
+# named and cleaned up as lib.sh's setup_ns does.
 sched_topo()
 {
 	local nn=$1 nb=$2 mode=$3
-	local i k ns
+	local i k ns names=() rp
 
+	[ -z "$NS_SUFFIX" ] && NS_SUFFIX=$(mktemp -u XXXXXX)
+	# sched_ns VAR: as lib.sh's setup_ns, but only named here: one
+	# "ip -batch" below creates them all (each "ip" costs most of a
+	# second under software emulation)
+	sched_ns() { eval "$1=$1-$NS_SUFFIX"; names+=("$1-$NS_SUFFIX"); }
 	NODES=()
 	CLIENTS=()
 	for i in $(seq 1 "$nn"); do
-		setup_ns "node$i"
-		NODES+=("$(eval echo "\$node$i")")
+		sched_ns "node$i"
+		NODES+=("node$i-$NS_SUFFIX")
 		if [ "$mode" = clients ]; then
-			setup_ns "client$i"
-			CLIENTS+=("$(eval echo "\$client$i")")
+			sched_ns "client$i"
+			CLIENTS+=("client$i-$NS_SUFFIX")
 		fi
 	done
-	setup_ns bens
+	sched_ns bens
 	node=${NODES[0]}
 	if [ "$mode" = router ]; then
-		setup_ns client router
+		sched_ns client
+		sched_ns router
 	else
 		client=${CLIENTS[0]}
 	fi
 	NBE=$nb
-
-	# before the links exist, so that every link inherits them
-	for ns in "${NODES[@]}"; do
-		ip netns exec "$ns" sysctl -qw net.ipv4.ip_forward=1 \
-			net.ipv6.conf.all.forwarding=1 || exit $ksft_fail
-	done
-	ip netns exec "$bens" sysctl -qw net.ipv4.conf.all.rp_filter=0 \
-		net.ipv4.conf.default.rp_filter=0 || exit $ksft_fail
-	if [ "$mode" = router ]; then
-		ip netns exec "$router" sysctl -qw net.ipv4.conf.all.rp_filter=0 \
-			net.ipv4.conf.default.rp_filter=0 net.ipv4.ip_forward=1 \
-			net.ipv6.conf.all.forwarding=1 || exit $ksft_fail
-	fi
+	NS_LIST+=("${names[@]}")
 
 	{
+		for ns in "${names[@]}"; do
+			echo "netns add $ns"
+		done
 		for i in $(seq 1 "$nn"); do
 			echo "link add be netns ${NODES[$((i - 1))]} type veth peer name n$i netns $bens"
 			if [ "$mode" = clients ]; then
 				echo "link add eth0 netns ${CLIENTS[$((i - 1))]} type veth peer name c0 netns ${NODES[$((i - 1))]}"
 			else
-				echo "link add r$i netns $router type veth peer name up netns ${NODES[$((i - 1))]}"
+				echo "link add r$i netns $router type veth peer name rt netns ${NODES[$((i - 1))]}"
 			fi
 		done
 		[ "$mode" = router ] && echo "link add eth0 netns $client type veth peer name c0 netns $router"
-	} | ip -batch - || exit $ksft_fail
+	} | ip -batch - || { fail "creating the namespaces and links"; exit $ksft_fail; }
+
+	for ns in "${NODES[@]}"; do
+		ip netns exec "$ns" sysctl -qw net.ipv4.ip_forward=1 \
+			net.ipv6.conf.all.forwarding=1 || exit $ksft_fail
+	done
+	rp="net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0"
+	for i in $(seq 1 "$nn"); do
+		rp="$rp net.ipv4.conf.n$i.rp_filter=0"
+	done
+	ip netns exec "$bens" sysctl -qw $rp || exit $ksft_fail
+	if [ "$mode" = router ]; then
+		rp="net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0"
+		for i in $(seq 1 "$nn"); do
+			rp="$rp net.ipv4.conf.r$i.rp_filter=0"
+		done
+		ip netns exec "$router" sysctl -qw $rp net.ipv4.ip_forward=1 \
+			net.ipv6.conf.all.forwarding=1 || exit $ksft_fail
+	fi
 
 	for i in $(seq 1 "$nn"); do
 		{
+			echo "link set lo up"
 			echo "addr add 10.$((10 + i)).0.1/24 dev be"
 			echo "addr add fd00:$((10 + i))::1/64 dev be nodad"
 			echo "link set be up"
@@ -239,9 +262,9 @@ sched_topo()
 				echo "addr add $NODE6/64 dev c0 nodad"
 				echo "link set c0 up"
 			else
-				echo "addr add 10.1.$i.2/24 dev up"
-				echo "addr add fd00:1:$i::2/64 dev up nodad"
-				echo "link set up up"
+				echo "addr add 10.1.$i.2/24 dev rt"
+				echo "addr add fd00:1:$i::2/64 dev rt nodad"
+				echo "link set rt up"
 				echo "route add default via 10.1.$i.1"
 				echo "route add ::/0 via fd00:1:$i::1"
 			fi
@@ -249,6 +272,7 @@ sched_topo()
 	done
 
 	{
+		echo "link set lo up"
 		for k in $(seq 1 "$nb"); do
 			echo "addr add $(be_addr4 "$k")/32 dev lo"
 			echo "addr add $(be_addr6 "$k")/128 dev lo"
@@ -259,32 +283,18 @@ sched_topo()
 			echo "link set n$i up"
 			echo "route add default via 10.$((10 + i)).0.1 dev n$i table $((100 + i))"
 			echo "route add ::/0 via fd00:$((10 + i))::1 dev n$i table $((100 + i))"
-			echo "rule add fwmark $i table $((100 + i))"
+			[ "$nn" -gt 1 ] && echo "rule add fwmark $i table $((100 + i))"
 		done
 		echo "route add default via 10.11.0.1"
 		echo "route add ::/0 via fd00:11::1"
 	} | ip -n "$bens" -batch - || exit $ksft_fail
-	for i in $(seq 1 "$nn"); do
-		echo "rule add fwmark $i table $((100 + i))"
-	done | ip -n "$bens" -6 -batch - || exit $ksft_fail
-	{
-		echo "table inet kcip_return {"
-		echo "	chain pre {"
-		echo "		type filter hook prerouting priority mangle; policy accept;"
-		for i in $(seq 1 "$nn"); do
-			echo "		iifname \"n$i\" ct mark set $i"
-		done
-		echo "	}"
-		echo "	chain out {"
-		echo "		type route hook output priority mangle; policy accept;"
-		echo "		ct mark != 0 meta mark set ct mark"
-		echo "	}"
-		echo "}"
-	} | ip netns exec "$bens" nft -f - || { fail "nft in $bens"; exit $ksft_fail; }
+	# one node: its link is the only way back, no marks needed
+	[ "$nn" -gt 1 ] && sched_topo_return "$nn"
 
 	if [ "$mode" = clients ]; then
 		for ns in "${CLIENTS[@]}"; do
 			ip -n "$ns" -batch - <<-EOF || exit $ksft_fail
+				link set lo up
 				addr add $CLIENT4/24 dev eth0
 				addr add $CLIENT6/64 dev eth0 nodad
 				link set eth0 up
@@ -294,6 +304,7 @@ sched_topo()
 		done
 	else
 		{
+			echo "link set lo up"
 			echo "addr add $NODE4/24 dev c0"
 			echo "addr add $NODE6/64 dev c0 nodad"
 			echo "link set c0 up"
@@ -304,6 +315,7 @@ sched_topo()
 			done
 		} | ip -n "$router" -batch - || exit $ksft_fail
 		ip -n "$client" -batch - <<-EOF || exit $ksft_fail
+			link set lo up
 			addr add $CLIENT4/24 dev eth0
 			addr add $CLIENT6/64 dev eth0 nodad
 			link set eth0 up
@@ -311,6 +323,31 @@ sched_topo()
 			route add ::/0 via $NODE6
 		EOF
 	fi
+}
+
+# sched_topo_return NNODES: in $bens, answers go back through the node the
+# flow's latest packet came from (see sched_topo)
+sched_topo_return()
+{
+	local i
+
+	for i in $(seq 1 "$1"); do
+		echo "rule add fwmark $i table $((100 + i))"
+	done | ip -n "$bens" -6 -batch - || exit $ksft_fail
+	{
+		echo "table inet kcip_return {"
+		echo "	chain pre {"
+		echo "		type filter hook prerouting priority mangle; policy accept;"
+		for i in $(seq 1 "$1"); do
+			echo "		iifname \"n$i\" ct mark set $i"
+		done
+		echo "	}"
+		echo "	chain out {"
+		echo "		type route hook output priority mangle; policy accept;"
+		echo "		ct mark != 0 meta mark set ct mark"
+		echo "	}"
+		echo "}"
+	} | ip netns exec "$bens" nft -f - || { fail "nft in $bens"; exit $ksft_fail; }
 }
 
 # fg_backends PORT [PROTO]: one flowgen process in $bens answering as beK
@@ -368,44 +405,74 @@ restore()
 	kcip -n "$1" restore - || { fail "kcipctl restore in $1"; return 1; }
 }
 
-# svc_new_flows NS SERVICE: the new_flows counter of SERVICE
-svc_new_flows()
-{
-	kcip -n "$1" -j -s service show "$2" | grep -o '"new_flows":[0-9]*' |
-		tail -n 1 | cut -d: -f2
-}
-
 # ------------------------------------------------------------ build cost
 
-# bench_file FILE N SCHED K: a restore file with K Services
-# 10.96.200.J:80/tcp of N backends 10.245.x.y:8080 each
-bench_file()
+# bench_files DIR SIZES...: for each size N, DIR/N.random and
+# DIR/N.maglev, restore files with bench_k(N) Services 10.96.200.J:80/tcp
+# of N backends 10.245.x.y:8080 each (one awk for all: no process start
+# per file)
+bench_files()
 {
-	awk -v n="$2" -v sched="$3" -v k="$4" 'BEGIN {
-		for (j = 1; j <= k; j++) {
-			s = "10.96.200." j ":80/tcp"
-			print "service add " s " sched " sched
-			for (i = 1; i <= n; i++)
-				printf "backend add %s 10.245.%d.%d:8080\n", s, int(i / 250), i % 250 + 1
+	local dir=$1 n ks=
+	shift
+
+	for n in "$@"; do
+		ks="$ks $n:$(bench_k "$n")"
+	done
+	awk -v dir="$dir" -v ks="$ks" 'BEGIN {
+		m = split(ks, a, " ")
+		for (x = 1; x <= m; x++) {
+			split(a[x], nk, ":")
+			n = nk[1]; k = nk[2]
+			for (y = 0; y < 2; y++) {
+				sched = y ? "maglev" : "random"
+				f = dir "/" n "." sched
+				for (j = 1; j <= k; j++) {
+					s = "10.96.200." j ":80/tcp"
+					print "service add " s " sched " sched > f
+					for (i = 1; i <= n; i++)
+						printf "backend add %s 10.245.%d.%d:8080\n", s, int(i / 250), i % 250 + 1 > f
+				}
+				close(f)
+			}
 		}
-	}' > "$1"
+	}'
+}
+
+# bench_k N: how many Services of N backends to measure at once (enough
+# for a memory figure above the noise, a few for big ones); BENCH_SERVICES
+# overrides
+bench_k()
+{
+	local k=$((2000 / $1))
+
+	[ -n "$BENCH_SERVICES" ] && k=$BENCH_SERVICES
+	[ $k -gt 32 ] && k=32
+	[ $k -lt 2 ] && k=2
+	echo $k
 }
 
 # bench_cg: a memory cgroup for the kcipctl runs (their kernel allocations
-# are charged to it: the module allocates with __GFP_ACCOUNT); prints its
-# directory, or nothing when there is no cgroup v2 memory controller
+# are charged to it: the module allocates with __GFP_ACCOUNT); sets CG to
+# its directory, or to nothing when there is no cgroup v2 memory
+# controller.  (Builtins only, here and below: under software emulation
+# every process started costs up to a second.)
 bench_cg()
 {
-	local root=/sys/fs/cgroup cg
+	local root=/sys/fs/cgroup l
 
+	CG=
 	[ -f $root/cgroup.controllers ] || return 0
-	grep -qw memory $root/cgroup.controllers || return 0
-	grep -qw memory $root/cgroup.subtree_control ||
+	read -r l < $root/cgroup.controllers
+	[[ " $l " == *" memory "* ]] || return 0
+	read -r l < $root/cgroup.subtree_control
+	if [[ " $l " != *" memory "* ]]; then
 		echo +memory > $root/cgroup.subtree_control 2> /dev/null || return 0
-	cg=$root/kcip-bench-$$
-	mkdir -p "$cg" 2> /dev/null || return 0
-	[ -f "$cg/memory.current" ] || { rmdir "$cg"; return 0; }
-	echo "$cg"
+	fi
+	CG=$root/kcip-bench-$$
+	mkdir "$CG" 2> /dev/null || { CG=; return 0; }
+	[ -f "$CG/memory.current" ] || { rmdir "$CG"; CG=; }
+	return 0
 }
 
 # in_cg CG CMD...: run CMD in cgroup CG (or where we are, CG empty)
@@ -438,15 +505,40 @@ bench_trace_on()
 	echo 1 > "$BENCH_T/tracing_on"
 }
 
-# bench_trace_take: the durations (us) traced since the last call, one a line
-bench_trace_take()
+# bench_trace_median: the median duration (us) of the calls traced since
+# the last call, "n/a" without ftrace
+bench_trace_median()
 {
-	[ -n "$BENCH_T" ] || return 0
-	echo 0 > "$BENCH_T/tracing_on"
+	local l v=()
+
+	if [ -z "$BENCH_T" ]; then
+		echo n/a
+		return
+	fi
 	# " 1) ! 1234.567 us |  kcip_sched_prepare [kclusterip]();"
-	sed -n 's/.*[^0-9.]\([0-9][0-9.]*\) us *|.*/\1/p' "$BENCH_T/trace"
+	while read -r l; do
+		[[ $l =~ ([0-9]+\.[0-9]+)\ us\ *\| ]] && v+=("${BASH_REMATCH[1]}")
+	done < "$BENCH_T/trace"
 	echo > "$BENCH_T/trace"
-	echo 1 > "$BENCH_T/tracing_on"
+	if [ ${#v[@]} -eq 0 ]; then
+		echo n/a
+		return
+	fi
+	# sort as integers (ns), no sort(1)
+	local i j x fr n=${#v[@]} a=()
+	for x in "${v[@]}"; do
+		fr=${x#*.}000
+		a+=($((10#${x%.*} * 1000 + 10#${fr:0:3})))
+	done
+	for ((i = 1; i < n; i++)); do
+		x=${a[i]}
+		for ((j = i - 1; j >= 0 && a[j] > x; j--)); do
+			a[j + 1]=${a[j]}
+		done
+		a[j + 1]=$x
+	done
+	x=${a[(n - 1) / 2]}
+	printf '%d.%03d\n' $((x / 1000)) $((x % 1000))
 }
 
 bench_trace_off()
@@ -459,60 +551,93 @@ bench_trace_off()
 	echo 1 > "$BENCH_T/tracing_on"
 }
 
+# maglev_table_size N MIN: the table size kmod/sched.c picks for N
+# backends: the first of its steps at least max(maglev_min_size,
+# 100 x N) (kcip_maglev_size(); keep the two in step)
+maglev_table_size()
+{
+	local want=$((100 * $1)) m
+
+	[ "$2" -gt "$want" ] && want=$2
+	for m in 1021 4093 16381 65521 262139 1048573; do
+		[ "$m" -ge "$want" ] && break
+	done
+	echo "$m"
+}
+
 # maglev_build_report NS [SIZES]: for Services of 10, 100 and 1000
 # backends, sched random and maglev, how long the kernel takes to build a
 # Service's config (kcip_sched_prepare(), timed by ftrace: the Maglev
 # table build for maglev), the wall time of a "kcipctl restore" per
-# Service (with K Services in one restore), and the kernel memory one
-# Service holds (memory.current of the cgroup kcipctl ran in, over K
-# Services).  Makes NS's state empty: give it a namespace of its own.
+# Service (K Services in one restore), and the kernel memory one Service
+# holds (memory.current of the cgroup kcipctl ran in, over K Services).
+# Makes NS's state empty: give it a namespace of its own.
 maglev_build_report()
 {
 	local ns=$1 sizes=${2:-10 100 1000}
-	local k=${BENCH_SERVICES:-8}
-	local cg f empty n sched t m0 m1 mem tsize build wall traced=1
-	local kcip_bin
+	local dir empty n k sched t m0 m1 mem tsize build wall traced=1 min
+	local kcip_bin fd i prev
 
 	kcip_bin=$(command -v "$KCIPCTL")
-	cg=$(bench_cg)
-	f=$(mktemp_file) empty=$(mktemp_file)
+	min=1021
+	[ -r /sys/module/kclusterip/parameters/maglev_min_size ] &&
+		read -r min < /sys/module/kclusterip/parameters/maglev_min_size
+	bench_cg
+	dir=$(mktemp -d "/tmp/kcip-$TESTNAME.XXXXXX") || return 1
+	TMPFILES+=("$dir")
+	empty=$dir/empty
 	: > "$empty"
+	# shellcheck disable=SC2086
+	bench_files "$dir" $sizes
+	# sleeps without starting a process: read with a timeout from a pipe
+	# nobody writes to
+	exec {fd}<> <(:)
 	bench_trace_on kcip_sched_prepare || traced=
 	# warm up: the binary's page cache charged now, not in a measurement
-	in_cg "$cg" "$kcip_bin" -n "$ns" restore "$empty"
+	in_cg "$CG" "$kcip_bin" -n "$ns" restore "$empty"
 
-	printf '%-8s  %-6s  %7s  %10s  %13s  %9s\n' backends sched table \
-		build_us restore_ms/svc memory_kB
+	printf '%-8s  %-6s  %7s  %3s  %10s  %13s  %9s\n' backends sched table \
+		svc build_us restore_ms/svc memory_kB
 	for n in $sizes; do
+		k=$(bench_k "$n")
 		for sched in random maglev; do
-			bench_file "$f" "$n" "$sched" "$k"
 			"$kcip_bin" -n "$ns" restore "$empty" || return 1
-			sleep 1		# the old configs are freed after RCU
-			bench_trace_take > /dev/null
-			[ -n "$cg" ] && m0=$(cat "$cg/memory.current")
+			# until RCU has freed the old configs: memory.current
+			# steady for 0.3 s (3 s at most)
+			if [ -n "$CG" ]; then
+				prev=
+				for i in 1 2 3 4 5 6 7 8 9 10; do
+					read -rt 0.3 -u "$fd"
+					read -r m0 < "$CG/memory.current"
+					[ "$m0" = "$prev" ] && break
+					prev=$m0
+				done
+			fi
+			bench_trace_median > /dev/null
 			t=${EPOCHREALTIME/[.,]/}
-			in_cg "$cg" "$kcip_bin" -n "$ns" restore "$f" || return 1
+			in_cg "$CG" "$kcip_bin" -n "$ns" restore "$dir/$n.$sched" || return 1
 			t=$((${EPOCHREALTIME/[.,]/} - t))
-			[ -n "$cg" ] && m1=$(cat "$cg/memory.current")
-			build=$(bench_trace_take | sort -n | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)]; else print "n/a" }')
-			wall=$(awk -v t="$t" -v k="$k" 'BEGIN { printf "%.1f", t / 1000 / k }')
+			[ -n "$CG" ] && read -r m1 < "$CG/memory.current"
+			build=$(bench_trace_median)
+			t=$((t / k))
+			wall=$(printf '%d.%d' $((t / 1000)) $((t % 1000 / 100)))
 			mem=n/a
-			[ -n "$cg" ] && mem=$(( (m1 - m0) / 1024 / k ))
+			[ -n "$CG" ] && mem=$(( (m1 - m0) / 1024 / k ))
 			tsize=-
-			[ "$sched" = maglev ] && tsize=$(awk -v n="$n" -v min="$(cat /sys/module/kclusterip/parameters/maglev_min_size 2> /dev/null || echo 1021)" '
-				function isp(x, d) { for (d = 2; d * d <= x; d++) if (x % d == 0) return 0; return 1 }
-				BEGIN { m = 128 * n; if (m < min) m = min; while (!isp(m)) m++; print m }')
-			printf '%-8s  %-6s  %7s  %10s  %13s  %9s\n' "$n" "$sched" \
-				"$tsize" "$build" "$wall" "$mem"
+			[ "$sched" = maglev ] && tsize=$(maglev_table_size "$n" "$min")
+			printf '%-8s  %-6s  %7s  %3s  %10s  %13s  %9s\n' "$n" "$sched" \
+				"$tsize" "$k" "$build" "$wall" "$mem"
 		done
 	done
 	"$kcip_bin" -n "$ns" restore "$empty"
+	exec {fd}<&-
 	bench_trace_off
-	[ -n "$cg" ] && { sleep 1; rmdir "$cg" 2> /dev/null; }
-	echo "build_us: kcip_sched_prepare() per Service, median of $k (ftrace)${traced:+}"
+	[ -n "$CG" ] && rmdir "$CG" 2> /dev/null
+	echo "svc: Services measured together (one restore); figures are per Service"
+	echo "build_us: kcip_sched_prepare() (with the Maglev table build), median over them, by ftrace"
 	[ -z "$traced" ] && echo "  (no ftrace here: build_us not measured)"
-	echo "restore_ms/svc: one \"kcipctl restore\" of $k such Services, divided by $k"
-	echo "memory_kB: kernel memory charged per Service (cgroup memory.current over $k Services)"
-	[ -z "$cg" ] && echo "  (no cgroup v2 memory controller here: memory not measured)"
-	echo "table: Maglev lookup table entries, 4 bytes each (next prime from max(maglev_min_size, 128 x backends))"
+	echo "restore_ms/svc: wall time of the \"kcipctl restore\" (kcipctl's start included) / svc"
+	echo "memory_kB: kernel memory charged (cgroup memory.current) / svc: config, per-CPU counters, table"
+	[ -z "$CG" ] && echo "  (no cgroup v2 memory controller here: memory not measured)"
+	echo "table: Maglev lookup table entries, 4 bytes each (maglev_min_size $min)"
 }

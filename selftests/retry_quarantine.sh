@@ -5,11 +5,12 @@
 # answers SYNs to 8080 with an RST; removed, be2 works again at once).
 #  - counters: be2's "failures" and the Service's "retries" count the
 #    failure, be2 shows "quarantined_seconds" (kcipctl -j -s show, the same
-#    values as the kernel's own dump);
-#  - "quarantine 3": while quarantined, be2 gets no new flow even though it
-#    works again (sched rr would give it every third one); the first flow
-#    it gets again starts 3 s (not much less, not much more) after the
-#    flow that failed;
+#    values as the kernel's own dump); "kcipctl monitor" announces it;
+#  - "quarantine 3": be2 refuses one SYN only; while quarantined, it gets
+#    no new flow even though it works again (sched rr would give it every
+#    third one); the first flow it gets again starts 3 s (not much less,
+#    not much more: 8 s at most, for a loaded VM) after the flow that
+#    failed;
 #  - "backend change ... state ready" (the control plane) ends a
 #    quarantine of 300 s at once;
 #  - affinity clientip: a client held by be2 moves to the backend retry
@@ -28,10 +29,26 @@ retry_stats_source
 
 # --------------------------------------------------------------- counters
 
+mlog=$(mktemp_file)
+kcip -n "$node" monitor > "$mlog" 2>&1 &
+BG_PIDS+=($!)
+sleep 0.5
+
 log "be2 refuses; 6 flows, rr: one goes to be2"
 be_nft 2 refuse || fail "nft reject rule in be2"
 sum=$(rflows "$client" tcp "$VIP4" 80 6 | tail -n 1)
-all_ok "be2 refusing, retry on" "$sum" 3
+all_ok "be2 refusing, retry on" "$sum" 2
+announced() { grep -q -F "backend quarantine $S $B2" "$mlog"; }
+if busywait 3000 announced; then
+	pass "monitor: $(grep -F "backend quarantine" "$mlog" | head -n 1)"
+elif grep -q -i 'usage\|unknown' "$mlog"; then
+	echo "# SKIP-PART: this kcipctl has no monitor: $(head -n 1 "$mlog")"
+else
+	fail "monitor: no \"backend quarantine $S $B2\" event"
+	sed 's/^/#   /' "$mlog" | tail -n 5
+fi
+[ "$(grep -c -F "backend quarantine" "$mlog")" -eq 1 ] ||
+	fail "monitor: want one quarantine event, got $(grep -c -F "backend quarantine" "$mlog")"
 snap=$(rsnap)
 stat_ok "be2 failure counted" "$snap" "$VIP4" tcp failures -eq 1 "$A2"
 stat_ok "be1 no failure" "$snap" "$VIP4" tcp failures -eq 0 "$A1"
@@ -56,30 +73,21 @@ fi
 
 # ------------------------------------------------------- quarantine 3 s
 
-log "quarantine expiry: be2 refuses, then works again; flows go on"
+log "quarantine expiry: be2 refuses once, then works again; flows go on"
 sleep 3		# the quarantine above is over
-be_nft 2 refuse || fail "nft reject rule in be2"
+be_nft 2 refuse-once || fail "nft reject rule in be2"
 flog=$(mktemp_file)
-# flows every 0.1 s until be2 answers one (or 20 s)
-rflows "$client" tcp "$VIP4" 80 1000 --gap 0.1 --max-time 20 \
-	--stop-when-seen be2 --log "$flog" > /dev/null &
-cpid=$!
-# be2 works again as soon as it is quarantined (a flow had to send its SYN
-# again: it met be2's RST)
-resent_seen() { awk '$7 > 1 { f = 1 } END { exit !f }' "$flog"; }
-if busywait 15000 resent_seen; then
-	be_nft 2 none
-else
-	fail "quarantine expiry: no flow was retried"
-	be_nft 2 none
-fi
-wait $cpid
+# flows every 0.05 s until be2 answers one (or 20 s)
+rflows "$client" tcp "$VIP4" 80 1000 --gap 0.05 --max-time 20 \
+	--stop-when-seen be2 --log "$flog" > /dev/null
+be_nft 2 none
 # the failed flow: the first that sent its SYN again; then the first
-# answered by be2
+# answered by be2; and how many flows began in between, after the failed
+# one was over
 read -r tfail tbe2 nwin <<< "$(awk '
-	$7 > 1 && tf == "" { tf = $3 }
+	tf != "" && tb == "" && $6 != "be2" && $3 >= tend { n++ }
+	$7 > 1 && tf == "" { tf = $3; tend = $3 + $4 }
 	$6 == "be2" && tb == "" { tb = $3 }
-	tf != "" && tb == "" && $3 > tf + 1.5 { n++ }
 	END { print (tf == "" ? -1 : tf), (tb == "" ? -1 : tb), n + 0 }' "$flog")"
 if [ "$tfail" = -1 ] || [ "$tbe2" = -1 ]; then
 	fail "quarantine expiry: failed flow at $tfail, be2 again at $tbe2"
@@ -88,7 +96,7 @@ else
 	d=$(awk -v a="$tfail" -v b="$tbe2" 'BEGIN { printf "%.2f", b - a }')
 	if fgt 2.9 "$d"; then
 		fail "quarantine expiry: be2 got a flow again ${d}s after it failed, before its 3 s"
-	elif fgt "$d" 5.5; then
+	elif fgt "$d" 8; then
 		fail "quarantine expiry: be2 got a flow again only ${d}s after it failed (quarantine 3)"
 	else
 		pass "quarantine expiry: be2 got a flow again ${d}s after it failed (quarantine 3)"
@@ -97,7 +105,7 @@ else
 	if [ "$nwin" -ge 3 ]; then
 		pass "quarantined: $nwin flows to be1/be3 after be2 worked again, none to be2"
 	else
-		fail "quarantined: only $nwin flows while be2 worked again but was quarantined"
+		echo "# SKIP-PART: only $nwin flows while be2 worked again but was quarantined (a slow VM): too few to tell"
 	fi
 fi
 
@@ -108,7 +116,7 @@ kcip -n "$node" service change "$S" retry on quarantine 300 || fail "service cha
 be_nft 2 refuse || fail "nft reject rule in be2"
 sum=$(rflows "$client" tcp "$VIP4" 80 6 | tail -n 1)
 be_nft 2 none
-all_ok "be2 refusing, quarantine 300" "$sum" 3
+all_ok "be2 refusing, quarantine 300" "$sum" 2
 sum=$(rflows "$client" tcp "$VIP4" 80 6 | tail -n 1)
 all_ok "be2 works again, quarantined" "$sum"
 not_to "be2 quarantined for 300 s" "$sum" be2
@@ -142,7 +150,7 @@ sum=$(rflows "$client" tcp "$VIP4" 80 5 | tail -n 1)
 log "be2 refuses: the client's affinity moves"
 be_nft 2 refuse || fail "nft reject rule in be2"
 sum=$(rflows "$client" tcp "$VIP4" 80 8 | tail -n 1)
-all_ok "affinity, be2 refusing" "$sum" 3
+all_ok "affinity, be2 refusing" "$sum" 2
 bes=$(backends_of "$sum")
 if [ "$(echo $bes | wc -w)" -eq 1 ] && [ "$bes" != be2 ]; then
 	pass "affinity moved to $bes and stayed there ($sum)"

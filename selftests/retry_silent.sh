@@ -7,7 +7,8 @@
 #  - retry off (sched rr, so that every third connection goes to be2):
 #    those connections time out;
 #  - retry on: $N connections (IPv4; $N6 IPv6) all succeed, none answered
-#    by be2, none slower than the first SYN retransmission (1 s) and a bit;
+#    by be2, none sending its SYN more than twice (moved at the client's
+#    first retransmission, 1 s);
 #  - with sched maglev: the connections whose Maglev choice (kcipctl
 #    explain, before) was be2 land on another backend, the one explain
 #    gives once be2 is quarantined (the next entry of the table); every
@@ -48,7 +49,7 @@ timeouts ipv4 "$VIP4"
 log "ipv4, retry on: $N connections"
 kcip -n "$node" service change "$S" sched random retry on || fail "service change retry on"
 sum=$(rflows "$client" tcp "$VIP4" 80 "$N" | tail -n 1)
-all_ok "ipv4 retry on" "$sum" 2.5
+all_ok "ipv4 retry on" "$sum" 2
 not_to "ipv4 retry on" "$sum" be2
 [ "$(sumval "$sum" resent)" -ge 1 ] &&
 	pass "ipv4 retry on: $(sumval "$sum" resent) connection(s) answered after a SYN retransmission" ||
@@ -57,7 +58,7 @@ not_to "ipv4 retry on" "$sum" be2
 log "ipv6, retry on: $N6 connections"
 retry_service "$VIP6" tcp retry on
 sum=$(rflows "$client" tcp "$VIP6" 80 "$N6" | tail -n 1)
-all_ok "ipv6 retry on" "$sum" 2.5
+all_ok "ipv6 retry on" "$sum" 2
 not_to "ipv6 retry on" "$sum" be2
 log "ipv6, retry off"
 timeouts ipv6 "$VIP6"
@@ -94,7 +95,7 @@ fi
 
 flog=$(mktemp_file)
 sum=$(rflows "$client" tcp "$VIP4" 80 "$NMAGLEV" --sport $SP --log "$flog" | tail -n 1)
-all_ok "maglev retry on" "$sum" 2.5
+all_ok "maglev retry on" "$sum" 2
 # explain again for be2's flows (for the others, the client's view is
 # compared with explain's of before)
 after=$(explained $(echo "$before" | awk '$2 == "be2" { print $1 }'))

@@ -15,16 +15,20 @@
 #     netns gone the node has no route to it any more and answers ICMP net
 #     unreachable (ICMPv6 no route) for a flow that conntrack has not
 #     confirmed yet.
-#  In both cases, IPv4 and IPv6: retry off (sched rr, every third
-#  connection to the dead backend) those connections fail with
-#  EHOSTUNREACH / ENETUNREACH; retry on, $N connections (IPv4; $N6 IPv6)
-#  all succeed, none slower than a SYN retransmission (1 s) and a bit.
+#  In both cases, IPv4 and IPv6: retry off (sched rr, so that the dead
+#  backend gets its share) the connections sent to the dead backend fail
+#  with EHOSTUNREACH (2.: ENETUNREACH, or TCP takes that error, which comes
+#  while connect() still holds the socket, as a soft one and sends its SYN
+#  again); retry on, $N connections (IPv4; $N6 IPv6; 20 in case 2) all
+#  succeed, none sending its SYN more than twice (moved at the client's
+#  first retransmission at the latest), none answered by the dead
+#  backend, whose failures are counted.
 
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib_retry.sh"
 
 N=${N:-100}
-N6=${N6:-30}
+N6=${N6:-20}
 
 kcip_require
 setup_topo 3
@@ -61,7 +65,17 @@ unreachable_test()
 	log "$fam, $what, retry off"
 	kcip -n "$node" service change "$S" sched rr retry off || fail "$fam: service change"
 	sum=$(rflows "$client" tcp "$vip" 80 6 --timeout 3 | tail -n 1)
-	if [ "$(sumval "$sum" unreach)" -eq $nf ] && [ "$(sumval "$sum" ok)" -eq $((6 - nf)) ]; then
+	if [ "$what" = "no route" ]; then
+		# The node's error comes at once, while connect() still holds
+		# the socket: TCP may take it as a soft error and send its SYN
+		# again (conntrack has no entry: the SYN picks anew)
+		if [ "$(($(sumval "$sum" unreach) + $(sumval "$sum" resent)))" -ge 1 ] &&
+		   [ "$(backend_count "$sum" "be$dead")" -eq 0 ]; then
+			pass "$fam, $what, retry off: connections sent to be$dead fail or wait for a SYN retransmission ($sum)"
+		else
+			fail "$fam, $what, retry off: want connections unreachable or retransmitted ($sum)"
+		fi
+	elif [ "$(sumval "$sum" unreach)" -eq $nf ] && [ "$(sumval "$sum" ok)" -eq $((6 - nf)) ]; then
 		pass "$fam, $what, retry off: the $nf connections of 6 sent to be$dead fail, unreachable ($sum)"
 	else
 		fail "$fam, $what, retry off: want $nf unreachable, $((6 - nf)) answered ($sum)"
@@ -70,7 +84,7 @@ unreachable_test()
 	log "$fam, $what, retry on: $n connections"
 	kcip -n "$node" service change "$S" sched random retry on || fail "$fam: service change"
 	sum=$(rflows "$client" tcp "$vip" 80 "$n" | tail -n 1)
-	all_ok "$fam, $what, retry on" "$sum" 2.5
+	all_ok "$fam, $what, retry on" "$sum" 2
 	not_to "$fam, $what, retry on" "$sum" "be$dead"
 	stat_ok "$fam, $what: be$dead failures counted" "$(rsnap)" "$vip" tcp failures -ge 1 \
 		"$(eval echo "\$A$dead")"
@@ -89,8 +103,8 @@ for vip in "$VIP4" "$VIP6"; do
 	kcip -n "$node" backend del "$S" "$B2" || fail "backend del be2"
 done
 netns_gone 3
-unreachable_test ipv4 "$VIP4" 30 3 2 "no route"
-unreachable_test ipv6 "$VIP6" 30 3 2 "no route"
+unreachable_test ipv4 "$VIP4" 20 3 2 "no route"
+unreachable_test ipv6 "$VIP6" 20 3 2 "no route"
 
 dmesg_check
 ksft_exit

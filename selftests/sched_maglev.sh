@@ -36,7 +36,7 @@ GONE=4
 ORDER1=$(seq -s ' ' 1 $NBE)
 ORDER2="7 3 10 1 5 9 2 8 4 6"
 
-sched_require conntrack
+sched_require nft
 sched_topo 2 $NBE clients
 n1=${NODES[0]} n2=${NODES[1]} c1=${CLIENTS[0]} c2=${CLIENTS[1]}
 fg_backends 8080 tcp,udp
@@ -109,7 +109,7 @@ for t in "tcp $VIP4 80 30000" "udp $VIP6 53 32000"; do
 done
 
 # explain agrees with the packet path, in the other node
-log "kcipctl explain for 10 of the tcp flows, in node2"
+log "kcipctl explain for 5 of the tcp flows, in node2"
 bad=0
 while read -r sport name; do
 	k=${name#be}
@@ -119,20 +119,20 @@ while read -r sport name; do
 		bad=$((bad + 1))
 		echo "#   sport $sport went to $name ($want); explain: $got"
 	fi
-done < <(awk '$1 ~ /^[0-9]+$/ && NR % 97 == 1' "$MT" | head -n 10)
-[ $bad -eq 0 ] && pass "explain names the backend each of 10 flows got" ||
-	fail "explain disagrees with the packet path for $bad of 10 flows"
+done < <(awk '$1 ~ /^[0-9]+$/ && NR % 199 == 1' "$MT" | head -n 5)
+[ $bad -eq 0 ] && pass "explain names the backend each of 5 flows got" ||
+	fail "explain disagrees with the packet path for $bad of 5 flows"
 
 # ---------------------------------------------------------- disruption
 
-ct_flush() { ip netns exec "$1" conntrack -F > /dev/null 2>&1; }
-
+# No conntrack flush between runs: a flow's entry is in state CLOSE after
+# flowgen's reset, and a new SYN on the same 5-tuple ends it and starts a
+# new one, which kclusterip schedules afresh.
 # the baseline: node1's tcp map of above
 cp "$MT" "$M1"
 GONE_BE=$(be "$(be_addr4 $GONE)" 8080)
 log "disruption: remove be$GONE ($GONE_BE) of $NBE from node1"
 kcip -n "$n1" backend del "$S4" "$GONE_BE" || fail "backend del be$GONE"
-ct_flush "$n1"
 run_map "$c1" -b 30000 "$VIP4" 80 > "$M2" || fail "tcp flows without be$GONE"
 log "without be$GONE: $(tail -n 1 "$M2")"
 res=$(awk -v gone="be$GONE" -v maxmove="$MAXMOVE" '
@@ -140,7 +140,11 @@ res=$(awk -v gone="be$GONE" -v maxmove="$MAXMOVE" '
 	$1 ~ /^[0-9]+$/ {
 		if (a[$1] == gone) {
 			had++
-			if ($2 != gone && $2 !~ /^!/) left++
+			if ($2 != gone && $2 !~ /^!/) {
+				left++
+				if (!($2 in to)) nto++
+				to[$2]++
+			}
 		} else {
 			others++
 			if ($2 != a[$1]) moved++
@@ -148,7 +152,7 @@ res=$(awk -v gone="be$GONE" -v maxmove="$MAXMOVE" '
 	}
 	END {
 		share = others ? 100 * moved / others : 100
-		printf "%d of %d flows of %s moved to other backends; %d of %d flows of the others moved (%.2f%%, limit %s%%)\n", left, had, gone, moved, others, share, maxmove
+		printf "%d of %d flows of %s moved, spread over %d other backends; %d of %d flows of the others moved (%.2f%%, limit %s%%)\n", left, had, gone, nto, moved, others, share, maxmove
 		exit !(had > 0 && left == had && share <= maxmove)
 	}' "$M1" "$M2")
 if [ $? -eq 0 ]; then
@@ -159,7 +163,6 @@ fi
 
 log "disruption: add be$GONE back"
 kcip -n "$n1" backend add "$S4" "$GONE_BE" || fail "backend add be$GONE"
-ct_flush "$n1"
 run_map "$c1" -b 30000 "$VIP4" 80 > "$M3" || fail "tcp flows with be$GONE back"
 same_map "$M1" "$M3" "be$GONE back: every flow has its original backend again"
 

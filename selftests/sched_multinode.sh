@@ -5,9 +5,9 @@
 # connections, because every node picks the same backend for a flow
 # (Maglev) and conntrack picks a flow up in the middle:
 #
-#                 +-- r1 --- up  node1 be --+
-#   client ---- router -- r2 --- up  node2 be --+-- n1,n2,n3 backends
-#                 +-- r3 --- up  node3 be --+     (be1, be2, be3: one
+#                 +-- r1 --- rt  node1 be --+
+#   client ---- router -- r2 --- rt  node2 be --+-- n1,n2,n3 backends
+#                 +-- r3 --- rt  node3 be --+     (be1, be2, be3: one
 #                                                 namespace, 3 addresses)
 #
 # How to set it up (this is the recipe, each step done below):
@@ -43,19 +43,21 @@
 #     flows do not mix.)
 #
 # The test: TCP flows over IPv4 and IPv6 through the router reach every
-# node; then NS streams of each family (flowgen --stream: a request every
-# 20 ms, each answer checked to come from the same backend with the same
-# data) run for DURATION seconds, and a few seconds in, the node carrying
-# most of them is taken out of the ECMP group.  Every stream must go on to
-# the end without a reset, a stall of more than 5 s or a change of
-# backend; the flows of the node taken out must have moved to the others
-# (their conntrack entries show up there, translated to the same backend).
+# node; then NS (3) streams of each family (flowgen --stream: a request
+# every 20 ms, each answer checked to come from the same backend with the
+# same data) run, and HOLD (3) seconds in, the node carrying most of them
+# is taken out of the ECMP group.  Once its streams have shown up on the
+# other nodes (conntrack picked them up there: ESTABLISHED entries,
+# translated to the same backend) they run HOLD seconds more and stop.
+# Every stream must go on to the end without a reset, a stall of more
+# than 5 s or a change of backend.
 
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib_sched.sh"
 
 NS=${NS:-3}
-DURATION=${DURATION:-16}
+HOLD=${HOLD:-3}		# seconds the streams run before and after the change
+MAXTIME=${MAXTIME:-90}	# the streams end by then at the latest
 
 sched_require nft conntrack
 sched_topo 3 3 router
@@ -93,86 +95,146 @@ for i in 1 2 3; do
 done
 log "topology up: client, router, 3 nodes, backends be1..be3"
 
-# node_flows SERVICE: its new_flows on each node, "N1 N2 N3 "
-node_flows()
-{
-	local n
+# A process in each node's namespace, so that this shell reads the node's
+# conntrack table as /proc/PID/net/nf_conntrack, with builtins: starting a
+# "conntrack -L" costs seconds under software emulation, while streams run.
+CT_PID=()
+for n in "${NODES[@]}"; do
+	ip netns exec "$n" sleep 3600 &
+	CT_PID+=($!)
+	BG_PIDS+=($!)
+done
 
-	for n in "${NODES[@]}"; do
-		printf '%s ' "$(svc_new_flows "$n" "$1")"
-	done
-}
 
-for vip in "$VIP4" "$VIP6"; do
-	out=$(fg "$client" -n 60 -c 8 "$vip" 80)
-	per=$(node_flows "$(svc "$vip" 80 tcp)")
-	if [ $? -eq 0 ] && [[ $(summary_of "$out") == *" ok=60 "* ]] &&
-	   [ "$(echo "$per" | awk '{ for (i = 1; i <= NF; i++) n += ($i > 0); print n }')" -ge 2 ]; then
-		pass "60 flows to $vip spread over the nodes: new_flows per node $per($(summary_of "$out"))"
+# 60 short flows to each VIP reach every node (kclusterip's new_flows
+# counters, IPv4 and IPv6 Service: the first and second one listed)
+out4=$(fg "$client" -n 60 -c 8 "$VIP4" 80 | tail -n 1)
+out6=$(fg "$client" -n 60 -c 8 "$VIP6" 80 | tail -n 1)
+per4= per6=
+re='\],"stats":\{"new_flows":([0-9]+)'
+for n in "${NODES[@]}"; do
+	j=$(kcip -n "$n" -j -s show)
+	[[ $j =~ $re ]] && per4="$per4 ${BASH_REMATCH[1]}" && j=${j#*"${BASH_REMATCH[0]}"}
+	[[ $j =~ $re ]] && per6="$per6 ${BASH_REMATCH[1]}"
+done
+for f in 4 6; do
+	eval "out=\$out$f per=\$per$f vip=\$VIP$f"
+	nodes=0
+	for c in $per; do [ "$c" -gt 0 ] && nodes=$((nodes + 1)); done
+	if [[ $out == *" ok=60 "* ]] && [ "$nodes" -ge 2 ]; then
+		pass "60 flows to $vip spread over the nodes: new_flows per node$per ($out)"
 	else
-		fail "60 flows to $vip: new_flows per node $per($(summary_of "$out"))"
+		fail "60 flows to $vip: new_flows per node$per ($out)"
 	fi
 done
 
-# the streams
-OUT4=$(mktemp_file) OUT6=$(mktemp_file)
-fg "$client" --stream "$DURATION" -n "$NS" --interval 20 --size 200 -t 5000 \
-	-b 40000 "$VIP4" 80 > "$OUT4" 2>&1 &
+# ct_streams I: "SPORT NODE BACKEND" for each stream (source port
+# 40000-41999) that node I has an ESTABLISHED conntrack entry of
+ct_streams()
+{
+	local i=$1 f=/proc/${CT_PID[$(($1 - 1))]}/net/nf_conntrack l sport be
+
+	if [ ! -r "$f" ]; then
+		f=$(mktemp_file)
+		{
+			ip netns exec "${NODES[$((i - 1))]}" conntrack -L -f ipv4 -p tcp
+			ip netns exec "${NODES[$((i - 1))]}" conntrack -L -f ipv6 -p tcp
+		} > "$f" 2> /dev/null
+	fi
+	while read -r l; do
+		[[ $l == *" ESTABLISHED "* ]] || continue
+		[[ $l =~ $CT_RE ]] || continue
+		sport=${BASH_REMATCH[1]} be=${BASH_REMATCH[2]}
+		# the backend's name, from be_addr4/be_addr6 (/proc prints
+		# IPv6 addresses in full, conntrack -L compressed)
+		if [[ $be =~ ^10\.244\.([0-9]+)\.2$ ]]; then
+			be=be${BASH_REMATCH[1]}
+		elif [[ $be =~ ^fd00:0*244:0*([0-9a-f]+): ]]; then
+			be=be$((16#${BASH_REMATCH[1]}))
+		fi
+		echo "$sport $i $be"
+	done < "$f"
+}
+CT_RE='sport=(4[01][0-9]{3}) dport=80 src=([^ ]+) dst=[^ ]+ sport=8080 '
+
+
+# where: ct_streams of every node
+where() { local i; for i in 1 2 3; do ct_streams $i; done; }
+
+# show LINES: "SPORT@nodeN:BACKEND ..."
+show() { local a b c; while read -r a b c; do [ -n "$a" ] && printf '%s@node%s:%s ' "$a" "$b" "$c"; done <<< "$1"; }
+
+# the streams: until STOP exists (at most MAXTIME seconds)
+OUT4=$(mktemp_file) OUT6=$(mktemp_file) STOP=$(mktemp_file)
+rm -f "$STOP"
+fg "$client" --stream "$MAXTIME" --stop "$STOP" -n "$NS" --interval 20 \
+	--size 200 -t 5000 -b 40000 "$VIP4" 80 > "$OUT4" 2>&1 &
 P4=$!
-fg "$client" --stream "$DURATION" -n "$NS" --interval 20 --size 200 -t 5000 \
-	-b 41000 "$VIP6" 80 > "$OUT6" 2>&1 &
+fg "$client" --stream "$MAXTIME" --stop "$STOP" -n "$NS" --interval 20 \
+	--size 200 -t 5000 -b 41000 "$VIP6" 80 > "$OUT6" 2>&1 &
 P6=$!
 BG_PIDS+=("$P4" "$P6")
 
-all_connected() { [ "$(cat "$OUT4" "$OUT6" | grep -c '^connected ')" -eq $((2 * NS)) ]; }
+all_connected()
+{
+	local l n=0 m=0
+
+	for f in "$OUT4" "$OUT6"; do
+		while read -r l; do
+			[[ $l == connected* ]] && n=$((n + 1))
+		done < "$f"
+	done
+	while read -r l; do
+		[ -n "$l" ] && m=$((m + 1))
+	done <<< "$(where)"
+	[ $n -eq $((2 * NS)) ] && [ $m -eq $((2 * NS)) ]
+}
 if ! busywait 20000 all_connected; then
 	fail "streams did not all connect"
 	cat "$OUT4" "$OUT6" | sed 's/^/#   /'
+	show "$(where)"
 	ksft_exit
 fi
-log "$((2 * NS)) streams up"
-sleep 2
-
-# where SPORT: "NODE BACKEND_ADDR" of each stream (by its source port),
-# from the conntrack entries of every node
-where()
-{
-	local i
-
-	for i in 1 2 3; do
-		for f in ipv4 ipv6; do
-			ip netns exec "${NODES[$((i - 1))]}" conntrack -L -f $f -p tcp --dport 80 2> /dev/null
-		done |
-		awk -v node="$i" '/ESTABLISHED/ {
-			ns = 0
-			for (f = 1; f <= NF; f++) {
-				split($f, kv, "=")
-				if (kv[1] == "sport" && !sp) sp = kv[2]
-				if (kv[1] == "src") src[++ns] = kv[2]
-			}
-			if (sp >= 40000 && sp < 42000)
-				print sp, node, src[2]
-			sp = 0
-		}'
-	done | sort -n
-}
-
 BEFORE=$(where)
-log "streams per node before: $(echo "$BEFORE" | awk '{ printf "%s@node%s->%s ", $1, $2, $3 }')"
-GONE=$(echo "$BEFORE" | awk '{ n[$2]++ } END { for (i = 1; i <= 3; i++) if (n[i] > best) { best = n[i]; g = i } print g }')
-KEEP=$(echo 1 2 3 | tr ' ' '\n' | grep -vx "$GONE" | tr '\n' ' ')
-log "taking node$GONE out of the ECMP group (it carries $(echo "$BEFORE" | awk -v g="$GONE" '$2 == g' | wc -l) streams)"
+log "$((2 * NS)) streams up: $(show "$BEFORE")"
+sleep "$HOLD"
+
+# the node carrying most streams goes
+declare -A per=()
+while read -r a b c; do per[$b]=$((${per[$b]:-0} + 1)); done <<< "$BEFORE"
+GONE=1
+for i in 2 3; do [ "${per[$i]:-0}" -gt "${per[$GONE]:-0}" ] && GONE=$i; done
+KEEP=
+for i in 1 2 3; do [ $i -ne "$GONE" ] && KEEP="$KEEP $i"; done
+log "taking node$GONE out of the ECMP group (it carries ${per[$GONE]} streams)"
 ecmp $KEEP || fail "router: ECMP group without node$GONE"
-sleep 4
+
+# every stream of node GONE shows up on another node
+moved_all()
+{
+	local a b c now
+	declare -A was=() on=()
+
+	while read -r a b c; do [ "$b" = "$GONE" ] && was[$a]=1; done <<< "$BEFORE"
+	now=$(where)
+	while read -r a b c; do [ -n "$a" ] && [ "$b" != "$GONE" ] && on[$a]=1; done <<< "$now"
+	for a in "${!was[@]}"; do
+		[ -n "${on[$a]}" ] || return 1
+	done
+}
+busywait 15000 moved_all
 AFTER=$(where)
-log "streams per node after: $(echo "$AFTER" | awk '{ printf "%s@node%s->%s ", $1, $2, $3 }')"
+log "streams after: $(show "$AFTER")"
+# and on they go, through their new nodes
+sleep "$HOLD"
+touch "$STOP"
 
 wait "$P4"; r4=$?
 wait "$P6"; r6=$?
 log "streams done"
-grep '^stream ' "$OUT4" "$OUT6" | sed 's/^[^:]*://; s/^/#   /'
-check "every stream ran ${DURATION}s without reset, stall or change of backend (IPv4)" test $r4 -eq 0
-check "every stream ran ${DURATION}s without reset, stall or change of backend (IPv6)" test $r6 -eq 0
+grep -h '^stream ' "$OUT4" "$OUT6" | sed 's/^/#   /'
+check "every IPv4 stream went on without reset, stall (5 s) or change of backend" test $r4 -eq 0
+check "every IPv6 stream went on without reset, stall (5 s) or change of backend" test $r6 -eq 0
 
 # the flows of node GONE were picked up by another node, with the same
 # backend; a flow may be listed by its old node too (its entry is still

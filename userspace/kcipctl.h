@@ -152,6 +152,7 @@ void print_version(void);
 
 /* parse.c */
 extern const char *errmsg_where;	/* "FILE:LINE: " prefix, or NULL */
+extern const char *progname;		/* "kcipctl" */
 void errmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int parse_service(const char *s, struct svc_id *id);
 int parse_backend(const char *s, struct endpoint *ep);
@@ -207,6 +208,11 @@ int do_monitor(const struct opts *o, int argc, char **argv);
 int do_explain(const struct opts *o, int argc, char **argv);
 int show_services(const struct opts *o, const struct svc_id *only);
 int no_args(const char *cmd, int argc, char **argv);
+
+/* save.c, restore.c: also used by kcip-k8s-sync */
+int save_service(FILE *f, const struct service *s, const char *id);
+int save_backend(FILE *f, const char *id, const struct backend *be);
+int restore_stream(const struct opts *o, FILE *f, const char *name);
 
 /* service.c, backend.c: options, shared with restore */
 int svc_opts_parse(int argc, char **argv, struct svc_opts *o);

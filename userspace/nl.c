@@ -96,7 +96,7 @@ static int cb_error(const struct nlmsghdr *nlh, void *data)
 		return MNL_CB_ERROR;
 	}
 	if (t->nl->errmsg[0])
-		fprintf(stderr, "kcipctl: warning: %s\n", t->nl->errmsg);
+		fprintf(stderr, "%s: warning: %s\n", progname, t->nl->errmsg);
 	return MNL_CB_STOP;
 }
 

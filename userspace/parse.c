@@ -15,12 +15,14 @@
 
 /* "FILE:LINE: " while restore parses a file, else NULL. */
 const char *errmsg_where;
+/* Messages start "PROGNAME: "; kcip-k8s-sync, which shares this code, sets it. */
+const char *progname = "kcipctl";
 
 void errmsg(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("kcipctl: ", stderr);
+	fprintf(stderr, "%s: ", progname);
 	if (errmsg_where)
 		fputs(errmsg_where, stderr);
 	va_start(ap, fmt);
@@ -74,7 +76,7 @@ int parse_word(const char *what, const struct name *tbl, const char *s,
 {
 	if (!value_of(tbl, s, out))
 		return 0;
-	fprintf(stderr, "kcipctl: %sinvalid %s \"%s\" (",
+	fprintf(stderr, "%s: %sinvalid %s \"%s\" (", progname,
 		errmsg_where ? errmsg_where : "", what, s);
 	names_list(stderr, tbl);
 	fputs(")\n", stderr);

@@ -604,10 +604,30 @@ out:
 	return ret ? -1 : 0;
 }
 
+/*
+ * Read @f (named @name in messages), check it, stage and commit it.
+ * Returns 0 or -1, errors printed.
+ */
+int restore_stream(const struct opts *o, FILE *f, const char *name)
+{
+	struct rs rs;
+	int ret;
+
+	memset(&rs, 0, sizeof(rs));
+	rs.file = name;
+	ret = parse_file(&rs, f);
+	if (!ret)
+		ret = group_backends(&rs);
+	if (!ret)
+		ret = send_all(o, &rs);
+	rs_free(&rs);
+	return ret;
+}
+
 int do_restore(const struct opts *o, int argc, char **argv)
 {
 	const char *path = "-";
-	struct rs rs;
+	const char *name;
 	FILE *f;
 	int ret;
 
@@ -622,25 +642,19 @@ int do_restore(const struct opts *o, int argc, char **argv)
 		return EXIT_FAIL;
 	}
 
-	memset(&rs, 0, sizeof(rs));
 	if (!strcmp(path, "-")) {
-		rs.file = "<stdin>";
+		name = "<stdin>";
 		f = stdin;
 	} else {
-		rs.file = path;
+		name = path;
 		f = fopen(path, "r");
 		if (!f) {
 			errmsg("cannot open %s: %s", path, strerror(errno));
 			return EXIT_FAIL;
 		}
 	}
-	ret = parse_file(&rs, f);
+	ret = restore_stream(o, f, name);
 	if (f != stdin)
 		fclose(f);
-	if (!ret)
-		ret = group_backends(&rs);
-	if (!ret)
-		ret = send_all(o, &rs);
-	rs_free(&rs);
 	return ret ? EXIT_FAIL : 0;
 }

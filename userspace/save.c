@@ -29,7 +29,7 @@ static int put_word(FILE *f, const char *key, const struct name *tbl,
 }
 
 /* @id: the Service's string */
-static int save_service(FILE *f, const struct service *s, const char *id)
+int save_service(FILE *f, const struct service *s, const char *id)
 {
 	const struct svc_opts *o = &s->opts;
 	int err = 0;
@@ -65,7 +65,7 @@ static int save_service(FILE *f, const struct service *s, const char *id)
 	return err;
 }
 
-static int save_backend(FILE *f, const char *id, const struct backend *be)
+int save_backend(FILE *f, const char *id, const struct backend *be)
 {
 	const struct be_opts *o = &be->opts;
 	char ep[ENDPOINT_STRLEN];

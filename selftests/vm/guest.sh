@@ -101,6 +101,43 @@ kmemleak_report() {
 	fi
 }
 
+# "BUSY TOTAL" jiffies of all CPUs from /proc/stat (idle and iowait are not
+# busy), and a "#" line saying how busy the vCPUs were since BEFORE: a
+# guide for KCIP_JOBS (near 100%, more tests at a time cannot help).
+cpu_times() {
+	local user nice sys idle iowait irq softirq steal rest
+
+	read -r _ user nice sys idle iowait irq softirq steal rest </proc/stat
+	echo "$((user + nice + sys + irq + softirq + steal)) $((user + nice + sys + idle + iowait + irq + softirq + steal))"
+}
+# mem_watch FILE: every 2 s, the least MemAvailable (kB) seen so far to FILE
+mem_watch() {
+	local k v min=
+
+	while :; do
+		while read -r k v _; do
+			[[ $k = MemAvailable: ]] && break
+		done </proc/meminfo
+		if [[ -z $min ]] || ((v < min)); then
+			min=$v
+			echo "$min" >"$1"
+		fi
+		sleep 2
+	done
+}
+cpu_report() {
+	local b0 t0 b1 t1 k v total=0 min=
+
+	read -r b0 t0 <<<"$1"
+	read -r b1 t1 <<<"$(cpu_times)"
+	((t1 > t0)) || return 0
+	while read -r k v _; do
+		[[ $k = MemTotal: ]] && total=$v && break
+	done </proc/meminfo
+	[[ -s $2 ]] && read -r min <"$2"
+	echo "# kcip-vm: the vCPUs were $(((b1 - b0) * 100 / (t1 - t0)))% busy during the tests ($(nproc) vCPUs, KCIP_JOBS=${KCIP_JOBS:-1}); memory available: at least $((${min:-0} / 1024)) of $((total / 1024)) MB"
+}
+
 # Stop the work a little before the host's VM_TIMEOUT would kill the VM, so
 # that a hang still ends with the kernel's view of it (blocked tasks and
 # CPU backtraces on the console) and a verdict.
@@ -114,8 +151,15 @@ cmd)
 	rc=$?
 	;;
 test)
-	KCIP_UNLOAD_CHECK=1 timeout -k 10 "$deadline" "${RUNNER:-selftests/run_tests.sh}" ${TESTS[@]+"${TESTS[@]}"}
+	cpu_before=$(cpu_times)
+	mem_watch /run/kcip-mem-min &
+	mem_pid=$!
+	# per-test times for the host: $OUT/share/times (run_tests.sh)
+	KCIP_UNLOAD_CHECK=1 KCIP_TIMES=${KCIP_TIMES:-$RESULTS/times} \
+		timeout -k 10 "$deadline" "${RUNNER:-selftests/run_tests.sh}" ${TESTS[@]+"${TESTS[@]}"}
 	rc=$?
+	kill "$mem_pid" 2>/dev/null
+	cpu_report "$cpu_before" /run/kcip-mem-min
 	;;
 *)
 	echo "# kcip-vm: unknown mode '$MODE'"

@@ -14,9 +14,11 @@
 #
 # Output: for each finding a header line
 #   kernel problem N (during TEST): FIRST LINE
-# then up to 40 lines of the report, indented by two spaces.  The test name
-# comes from the "kcip-selftest: begin NAME" marker that run_tests.sh writes
-# to /dev/kmsg.  -q prints only the number of findings.
+# then up to 40 lines of the report, indented by two spaces.  TEST is the
+# test that was running, from the "kcip-selftest: begin NAME" and "...: end
+# NAME" markers that run_tests.sh writes to /dev/kmsg; with tests running at
+# the same time, all of them ("during a.sh, b.sh").  -q prints only the
+# number of findings.
 # Exit status: 0 no finding, 1 findings, 2 usage error.
 
 set -euo pipefail
@@ -88,13 +90,22 @@ function close_finding() {
 {
 	m = strip($0)
 	if (m ~ /kcip-selftest: (begin|end) /) {
-		if (open)
-			close_finding()
-		test = ""
+		# Tests may run at the same time: a marker of one can come in
+		# the middle of a report, which goes on.  "test" lists every
+		# test begun and not ended yet, in the order they began.
+		name = m
+		sub(/.*kcip-selftest: (begin|end) /, "", name)
 		if (m ~ /kcip-selftest: begin /) {
-			test = m
-			sub(/.*kcip-selftest: begin /, "", test)
+			if (!(name in running))
+				order[++norder] = name
+			running[name] = 1
+		} else {
+			delete running[name]
 		}
+		test = ""
+		for (i = 1; i <= norder; i++)
+			if (order[i] in running)
+				test = test (test == "" ? "" : ", ") order[i]
 		next
 	}
 
