@@ -198,9 +198,12 @@ rm -f "$FIFO"
 mkfifo "$FIFO"
 ip netns exec "$node" "$SYNC" --node $NODE --sched rr --watch -v "$FIFO" > "$OUT" 2>&1 &
 SYNC_PID=$!
-BG_PIDS+=($SYNC_PID)
+BG_PIDS+=("$SYNC_PID")
 exec 7<> "$FIFO"
 
+# written at once, as kubectl prints its initial objects: slowly made
+# events trickling in would let --settle end the initial objects early
+EVENTS=$(mktemp_file)
 {
 	svc_json default web "$WEB_SPEC" | event ADDED
 	svc_json default local "$LOCAL_SPEC" | event ADDED
@@ -213,7 +216,8 @@ exec 7<> "$FIFO"
 		"${BE4[0]}" "${BE4[1]}" | event ADDED
 	echo '{"type": "BOOKMARK", "object": {"kind": "EndpointSlice", "apiVersion": "discovery.k8s.io/v1",
 	       "metadata": {"resourceVersion": "4713", "annotations": {"k8s.io/initial-events-end": "true"}}}}'
-} >&7
+} > "$EVENTS"
+cat "$EVENTS" >&7
 
 out_has() { grep -q -e "$1" "$OUT"; }
 if k8s_wait 30000 out_has '^restore: '; then
@@ -236,7 +240,8 @@ log "watch: be3's endpoints leave the web slices"
 {
 	web_v4 "${BE4[0]}" "${BE4[1]}" | event MODIFIED
 	web_v6 "${BE6[0]}" "${BE6[1]}" | event MODIFIED
-} >&7
+} > "$EVENTS"
+cat "$EVENTS" >&7
 if k8s_wait 30000 save_lacks "$(be_of 3 ipv4):8080" &&
    k8s_wait 30000 save_lacks "\[$(be_of 3 ipv6)\]:8080"; then
 	pass "watch: be3 deleted from every web entry"

@@ -35,6 +35,7 @@ declare -A NEED=(
 	[iputils-ping]=ping
 	[python3]=python3
 	[python3-yaml]=/usr/lib/python3/dist-packages/yaml/__init__.py
+	[libjson-c-dev]=/usr/include/json-c/json.h
 	[python3-docutils]=/usr/bin/rst2html
 	[sparse]=sparse
 	[coreutils]=timeout

@@ -120,6 +120,9 @@ diff_ok "watch: messages" watch.stderr "$TMP/err"
 "$SYNC" --node node-a --dry-run --watch watch-services.json watch-slices.json >"$TMP/out" 2>&1
 diff_ok "watch: two inputs (services, slices), synced when both ended" watch-two.expected "$TMP/out"
 
+"$SYNC" --node node-a --dry-run --watch watch-conflict.json >"$TMP/out" 2>/dev/null
+diff_ok "watch: an entry two Services make moves when its owner goes" watch-conflict.expected "$TMP/out"
+
 # no bookmark: the initial sync comes when the input has been quiet
 { cat watch-services.json watch-slices.json; sleep 2; cat watch-later.json; } |
 	"$SYNC" --node node-a --dry-run --watch --settle 100 >"$TMP/out" 2>&1
