@@ -14,7 +14,7 @@
 
 source "$(dirname "$0")/lib.sh"
 
-N=${N:-9}
+N=${N:-12}
 
 kcip_require
 checktool "iptables -V" "run test without iptables"
@@ -60,18 +60,15 @@ for vip in "$VIP4" "$VIP6"; do
 	kcip -n "$node" backend add "$S" "$(be "$($a 3)" 8080)" || fail "setup $S"
 done
 
-# Interleave the flows so that every mechanism sees traffic at the same time
-for round in 1 2 3; do
-	flows_only_to "$client" tcp "$VIP4" 80 "$N" "be1 be2"
-	flows_only_to "$client" tcp 10.97.0.1 80 "$N" be3
-	flows_only_to "$client" tcp 10.98.0.1 80 "$N" be2
-	flows_only_to "$client" tcp "$VIP4" 81 "$N" be3
-	flows_only_to "$client" tcp "$VIP6" 80 "$N" "be1 be2"
-	flows_only_to "$client" tcp fd00:97::1 80 "$N" be3
-	flows_only_to "$client" tcp fd00:98::1 80 "$N" be2
-	flows_only_to "$client" tcp "$VIP6" 81 "$N" be3
-done
-total=$((3 * N))
+flows_only_to "$client" tcp "$VIP4" 80 "$N" "be1 be2"
+flows_only_to "$client" tcp 10.97.0.1 80 "$N" be3
+flows_only_to "$client" tcp 10.98.0.1 80 "$N" be2
+flows_only_to "$client" tcp "$VIP4" 81 "$N" be3
+flows_only_to "$client" tcp "$VIP6" 80 "$N" "be1 be2"
+flows_only_to "$client" tcp fd00:97::1 80 "$N" be3
+flows_only_to "$client" tcp fd00:98::1 80 "$N" be2
+flows_only_to "$client" tcp "$VIP6" 81 "$N" be3
+total=$N
 
 # iptables -L -v -x: pkts of the first rule with TARGET
 ipt_pkts()

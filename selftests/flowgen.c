@@ -41,6 +41,10 @@
  *   The last line is the summary
  *     be1=N be2=N ... ok=N refused=N timeouts=N errors=N ms=ELAPSED
  *
+ * Sysctls:  flowgen --sysctl NETNS:KEY=VALUE...
+ *   Sets sysctls (net.ipv4.ip_forward=1...) in named namespaces, in one
+ *   process.
+ *
  * Stream mode:   flowgen --stream SECONDS [--stop FILE] [-n N] ... ADDR PORT
  *   (TCP) N long connections at once, each sending a line "SEQ PAD\n"
  *   (--size bytes) every --interval ms and checking that the answer is
@@ -56,7 +60,9 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <sched.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
@@ -961,6 +967,52 @@ static int client(void)
 	return bad ? 1 : 0;
 }
 
+/*
+ * flowgen --sysctl NETNS:KEY=VALUE...: set sysctls in named network
+ * namespaces (/run/netns/NETNS), all in one process: under software
+ * emulation starting "ip netns exec NETNS sysctl" once per namespace costs
+ * seconds.  /proc/sys/net shows the namespace of the process that looks,
+ * so each write follows a setns().
+ */
+static int sysctls(int argc, char **argv)
+{
+	char path[512], cur[256] = "";
+	int i, fd;
+
+	for (i = 0; i < argc; i++) {
+		char *colon = strchr(argv[i], ':'), *eq, *p;
+		ssize_t n;
+
+		eq = colon ? strchr(colon, '=') : NULL;
+		if (!colon || !eq || colon == argv[i] || eq == colon + 1)
+			die("bad \"%s\": NETNS:KEY=VALUE", argv[i]);
+		*colon = *eq = 0;
+		if (strcmp(cur, argv[i])) {
+			snprintf(path, sizeof(path), "/run/netns/%s", argv[i]);
+			fd = open(path, O_RDONLY | O_CLOEXEC);
+			if (fd < 0 || setns(fd, CLONE_NEWNET) < 0)
+				die("netns %s: %s", argv[i], strerror(errno));
+			close(fd);
+			snprintf(cur, sizeof(cur), "%s", argv[i]);
+		}
+		n = snprintf(path, sizeof(path), "/proc/sys/%s", colon + 1);
+		if (n < 0 || (size_t)n >= sizeof(path))
+			die("key too long");
+		for (p = path + strlen("/proc/sys/"); *p; p++)
+			if (*p == '.')
+				*p = '/';
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fd < 0)
+			die("%s in %s: %s", colon + 1, cur, strerror(errno));
+		n = strlen(eq + 1);
+		if (write(fd, eq + 1, n) != n)
+			die("%s=%s in %s: %s", colon + 1, eq + 1, cur,
+			    strerror(errno));
+		close(fd);
+	}
+	return 0;
+}
+
 static void usage(FILE *f)
 {
 	fputs("usage: flowgen [-p tcp|udp] [-n COUNT] [-c CONCURRENCY] [-t TIMEOUT_MS]\n"
@@ -968,7 +1020,8 @@ static void usage(FILE *f)
 	      "               [-e ok|refused|timeout|any] ADDR PORT\n"
 	      "       flowgen --stream SECONDS [-n CONNS] [--interval MS] [--size BYTES]\n"
 	      "               [--stop FILE] [-t TIMEOUT_MS] [-b SPORT_BASE] ADDR PORT\n"
-	      "       flowgen --serve NAME|NAME@ADDR[,NAME@ADDR...] [-p tcp|udp|tcp,udp] [-d] PORT\n", f);
+	      "       flowgen --serve NAME|NAME@ADDR[,NAME@ADDR...] [-p tcp|udp|tcp,udp] [-d] PORT\n"
+	      "       flowgen --sysctl NETNS:KEY=VALUE...\n", f);
 }
 
 int main(int argc, char **argv)
@@ -997,6 +1050,9 @@ int main(int argc, char **argv)
 	char *srv_spec = NULL;
 	bool tcp = true, udp = false, daemonize = false;
 	int c, port;
+
+	if (argc > 1 && !strcmp(argv[1], "--sysctl"))
+		return sysctls(argc - 2, argv + 2);
 
 	while ((c = getopt_long(argc, argv, "p:n:c:t:b:s:r:vqe:S:dL:i:z:X:h",
 				lo, NULL)) != -1) {

@@ -221,8 +221,11 @@ cleanup()
 	return 0
 }
 
-# Tests set their own trap if they need more; this is the default.
+# Tests set their own trap if they need more; this is the default.  A
+# timeout (run_tests.sh's, SIGTERM to the process group) or ^C cleans up too.
 trap cleanup EXIT
+trap 'exit 143' TERM
+trap 'exit 130' INT
 
 # ------------------------------------------------------------ requirements
 
@@ -395,7 +398,7 @@ start_server()
 		--proto "$proto" --port "$port" "$@" > /dev/null 2>&1 &
 	BG_PIDS+=($!)
 	[ -n "$NOWAIT" ] && return 0
-	if ! busywait 20000 listening "$ns" "$proto" "$port"; then
+	if ! busywait 60000 listening "$ns" "$proto" "$port"; then
 		fail "$proto server $name on port $port did not start"
 		exit $ksft_fail
 	fi
@@ -418,7 +421,7 @@ start_servers()
 		NOWAIT=1 start_server "${BACKENDS[$((i - 1))]}" "be$i" "$1" "$2"
 	done
 	for i in $(seq 1 ${#BACKENDS[@]}); do
-		if ! busywait 20000 listening "${BACKENDS[$((i - 1))]}" "$1" "$2"; then
+		if ! busywait 60000 listening "${BACKENDS[$((i - 1))]}" "$1" "$2"; then
 			fail "$1 server be$i on port $2 did not start"
 			exit $ksft_fail
 		fi

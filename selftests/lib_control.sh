@@ -293,7 +293,7 @@ def main(argv):
                          nest(A_SERVICE, svc_id(s),
                               nest(SVC_BACKENDS, bes) if nbe else b"")))
             if len(msgs) == 64 or i == nsvc - 1:
-                err, text = nl.batch(msgs)
+                err, text, _ = nl.batch(msgs)
                 msgs = []
                 if err:
                     print(verdict(err, text))

@@ -19,6 +19,12 @@
 #    server, lose its network namespace behind a bridge.
 #
 # The backends are lib.sh's kcip_server.py on port $RPORT.
+#
+# How many flows the tests open: KCIP_RETRY_N (default 100, the IPv4
+# connections of each kind of failure), KCIP_RETRY_N6 (IPv6, 20),
+# KCIP_RETRY_NUDP (IPv4 UDP queries, 40), KCIP_RETRY_NOFF (retry off, 20),
+# KCIP_RETRY_NMAGLEV (24).  selftests/vm/run.sh passes KCIP_* on to the
+# guest.
 
 RPORT=8080
 
@@ -43,9 +49,9 @@ RPORT=8080
 #	    slow=N resent=N maxsends=N max=SECONDS
 #  slow: flows that took more than 0.8 s; resent: flows that sent their SYN
 #  (TCP) or query (UDP) more than once; maxsends: the most SYNs or queries
-#  one flow sent; max: the longest flow.  OUTCOME: ok, refused (ECONNREFUSED), unreach
-#  (EHOSTUNREACH, ENETUNREACH), timeout, error, mismatch (the echo was
-#  wrong).  Exit status 0 when every flow was "ok".
+#  one flow sent; max: the longest flow.  OUTCOME: ok, refused
+#  (ECONNREFUSED), unreach (EHOSTUNREACH, ENETUNREACH), timeout, error,
+#  mismatch (the echo was wrong).  Exit status 0 when every flow was "ok".
 RETRY_PY=$(cat <<'EOF'
 import argparse, errno, os, socket, struct, sys, time
 
@@ -231,9 +237,9 @@ backends_of()
 fgt() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a > b) }'; }
 
 # all_ok DESC SUMMARY [MAXSENDS]: every flow of SUMMARY answered, and none
-# sent its SYN (UDP: query) more than MAXSENDS times - 2: retry moved it
-# on the client's first retransmission.  (Not a time: a loaded emulated VM
-# stretches those.)  Logs PASS/FAIL.
+# sent its SYN (UDP: query) more than MAXSENDS times (the tests say 2:
+# retry moved the flow at the client's first retransmission; a count, not
+# a time, which a loaded emulated VM stretches).  Logs PASS/FAIL.
 all_ok()
 {
 	local desc=$1 sum=$2 max=${3:-}
@@ -362,9 +368,6 @@ EOF
 )
 
 rdump() { ip netns exec "$node" python3 -S -c "$RDUMP_PY"; }
-
-# rstat ADDR PORT PROTO FIELD [BEADDR]: one value out of a fresh rdump
-rstat() { snap_get "$(rdump)" "$@"; }
 
 #  rsnap: the same lines from "kcipctl -j -s show" (backend "quarantine"
 #  from its "quarantined_seconds"), or from rdump when this kcipctl prints

@@ -231,23 +231,24 @@ sched_topo()
 		[ "$mode" = router ] && echo "link add eth0 netns $client type veth peer name c0 netns $router"
 	} | ip -batch - || { fail "creating the namespaces and links"; exit $ksft_fail; }
 
+	# every sysctl of every namespace in one process
+	rp=
 	for ns in "${NODES[@]}"; do
-		ip netns exec "$ns" sysctl -qw net.ipv4.ip_forward=1 \
-			net.ipv6.conf.all.forwarding=1 || exit $ksft_fail
+		rp="$rp $ns:net.ipv4.ip_forward=1 $ns:net.ipv6.conf.all.forwarding=1"
 	done
-	rp="net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0"
+	rp="$rp $bens:net.ipv4.conf.all.rp_filter=0 $bens:net.ipv4.conf.default.rp_filter=0"
 	for i in $(seq 1 "$nn"); do
-		rp="$rp net.ipv4.conf.n$i.rp_filter=0"
+		rp="$rp $bens:net.ipv4.conf.n$i.rp_filter=0"
 	done
-	ip netns exec "$bens" sysctl -qw $rp || exit $ksft_fail
 	if [ "$mode" = router ]; then
-		rp="net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0"
+		rp="$rp $router:net.ipv4.conf.all.rp_filter=0 $router:net.ipv4.conf.default.rp_filter=0"
 		for i in $(seq 1 "$nn"); do
-			rp="$rp net.ipv4.conf.r$i.rp_filter=0"
+			rp="$rp $router:net.ipv4.conf.r$i.rp_filter=0"
 		done
-		ip netns exec "$router" sysctl -qw $rp net.ipv4.ip_forward=1 \
-			net.ipv6.conf.all.forwarding=1 || exit $ksft_fail
+		rp="$rp $router:net.ipv4.ip_forward=1 $router:net.ipv6.conf.all.forwarding=1"
 	fi
+	# shellcheck disable=SC2086
+	"$FLOWGEN" --sysctl $rp || { fail "sysctls"; exit $ksft_fail; }
 
 	for i in $(seq 1 "$nn"); do
 		{

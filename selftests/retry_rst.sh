@@ -20,10 +20,10 @@ source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib_retry.sh"
 
 # 100 connections as the issue asks; fewer elsewhere, for time
-N=${N:-100}
-NUDP=${NUDP:-50}
-N6=${N6:-20}
-NOFF=${NOFF:-20}
+N=${KCIP_RETRY_N:-100}
+NUDP=${KCIP_RETRY_NUDP:-40}
+N6=${KCIP_RETRY_N6:-20}
+NOFF=${KCIP_RETRY_NOFF:-20}
 
 kcip_require
 checktool "nft --version" "run test without nft"

@@ -17,9 +17,9 @@
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib_retry.sh"
 
-N=${N:-100}
-N6=${N6:-30}
-NMAGLEV=${NMAGLEV:-24}
+N=${KCIP_RETRY_N:-100}
+N6=${KCIP_RETRY_N6:-20}
+NMAGLEV=${KCIP_RETRY_NMAGLEV:-24}
 
 kcip_require
 checktool "nft --version" "run test without nft"

@@ -27,8 +27,8 @@
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib_retry.sh"
 
-N=${N:-100}
-N6=${N6:-20}
+N=${KCIP_RETRY_N:-100}
+N6=${KCIP_RETRY_N6:-20}
 
 kcip_require
 setup_topo 3

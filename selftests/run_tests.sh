@@ -108,6 +108,13 @@ if [[ ! $JOBS =~ ^[0-9]+$ ]] || ((JOBS < 1)); then
 	echo "run_tests.sh: KCIP_JOBS='$JOBS' is not a number of tests, using 1" >&2
 	JOBS=1
 fi
+BUSY_MAX=${KCIP_BUSY_MAX:-75}
+[[ $BUSY_MAX =~ ^[0-9]+$ ]] || BUSY_MAX=75
+NCPU=$(getconf _NPROCESSORS_ONLN 2>/dev/null || nproc 2>/dev/null || echo 1)
+[[ $NCPU =~ ^[1-9][0-9]*$ ]] || NCPU=1
+# Tests that share the CPUs take longer: more time for those that run
+# together (x2 for 3 or 4 tests at a time on 2 CPUs).
+TIMEOUT_SHARED=$((TIMEOUT * ((JOBS + NCPU - 1) / NCPU)))
 
 # Tests that must run alone: a comment line "# kcip-test: ... exclusive ...".
 EXCL_RE='^#[[:space:]]*kcip-test:(.*[[:space:]])?exclusive([[:space:]]|$)'
@@ -209,21 +216,23 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/kcip-run.XXXXXX") || exit 1
 EVENTS=$WORK/events
 mkfifo "$EVENTS" || exit 1
 
-# run_test I SHARED: run TESTS[I] (in the background: its own process),
+# run_test I SHARED TIMEOUT: run TESTS[I] (in the background: its own process),
 # its output to $WORK/I.log, what this runner has to say about it to
 # $WORK/I.diag, the verdict ("ok", "skip" or "fail", then the directive)
 # to $WORK/I.res; then "I" to the events FIFO.  SHARED=1: other tests may
 # run at the same time, so the checks of global state are left to the
 # caller (namespaces before and after go to I.ns0, I.ns1).
 run_test() {
-	local i=$1 shared=$2 name=${TESTS[$1]}
+	local i=$1 shared=$2 timeout=$3 name=${TESTS[$1]}
 	local rc t0 elapsed ns_before ns_after left problems r verdict directive
 	local mods_before mods_after taint_before taint_after pid cpu0
 
 	exec >"$WORK/$i.diag" 2>&1
 	run_test_body
 	printf '%s\n%s\n' "$verdict" "$directive" >"$WORK/$i.res"
-	# read-write: never blocks, even with the runner gone
+	: >"$WORK/$i.done"
+	# A wake-up call for the runner (read-write: never blocks, even with
+	# the runner gone).  Which tests are done, the .done files say.
 	echo "$i" 1<>"$EVENTS"
 }
 
@@ -258,7 +267,7 @@ run_test_body() {
 	cpu0=$(cpu_times)
 	# timeout runs the test in a process group of its own (its pid) and
 	# kills the whole group when time is up.
-	(cd "$DIR" && KCIP_TEST_CONCURRENT=$shared exec timeout --kill-after=10 "$TIMEOUT" "./$name") \
+	(cd "$DIR" && KCIP_TEST_CONCURRENT=$shared exec timeout --kill-after=10 "$timeout" "./$name") \
 		</dev/null >>"$WORK/$i.log" 2>&1 &
 	pid=$!
 	echo "$pid" >"$WORK/$i.pid"
@@ -316,7 +325,7 @@ run_test_body() {
 	fi
 
 	if ((rc == 124 || rc == 137)); then
-		directive="TIMEOUT $TIMEOUT seconds"
+		directive="TIMEOUT $timeout seconds"
 	elif [[ -n $problems && $IN_VM != 1 ]]; then
 		directive="kernel problem"
 	elif ((rc == 0)); then
@@ -365,7 +374,7 @@ SHARE=1
 NEXT_SHARED=0 NEXT_ALONE=0 BATCH_DONE=0 NS_BATCH=
 
 launch() {	# launch I SHARED
-	local i=$1
+	local i=$1 timeout=$TIMEOUT
 
 	: >"$WORK/$i.log"
 	STATE[i]=1
@@ -375,18 +384,53 @@ launch() {	# launch I SHARED
 		trap - EXIT INT TERM
 		[[ -n $HFD ]] && exec {HFD}<&-
 		exec {EV}<&-
-		run_test "$i" "$2"
+		((${2})) && timeout=$TIMEOUT_SHARED
+		run_test "$i" "$2" "$timeout"
 	) &
 	WORKER[i]=$!
+	LAST_LOOK=$EPOCHSECONDS
+	cpu_sample
+	BUSY_REF=("${CPU_NOW[@]}")
 }
 
-# Start what may start now: the tests that may share, JOBS at a time; once
-# they are all done, the others one by one.
+# CPU_NOW: busy and total jiffies of all CPUs now (no fork: every second)
+CPU_NOW=(0 0)
+cpu_sample() {
+	local user nice sys idle iowait irq softirq steal
+
+	read -r _ user nice sys idle iowait irq softirq steal _ </proc/stat 2>/dev/null || return
+	CPU_NOW=($((user + nice + sys + irq + softirq + steal)) $((user + nice + sys + idle + iowait + irq + softirq + steal)))
+}
+
+# room: may one more test start next to those running?  Looked at every
+# LOOK_GAP seconds (and as many after a start): yes if fewer than JOBS run
+# and the CPUs were less than BUSY_MAX percent busy meanwhile.  Tests that
+# wait leave room; tests that compute do not: one more would only slow
+# them down (and their timing checks with them).  BUSY_MAX=100: as many
+# as JOBS, at once.
+LOOK_GAP=5 LAST_LOOK=0 BUSY_REF=(0 0)
+room() {
+	local busy=100
+
+	((RUNNING == 0)) && return 0
+	((BUSY_MAX >= 100)) && { ((RUNNING < JOBS)); return; }
+	((EPOCHSECONDS - LAST_LOOK >= LOOK_GAP)) || return 1
+	cpu_sample
+	((CPU_NOW[1] > BUSY_REF[1])) &&
+		busy=$(((CPU_NOW[0] - BUSY_REF[0]) * 100 / (CPU_NOW[1] - BUSY_REF[1])))
+	LAST_LOOK=$EPOCHSECONDS
+	BUSY_REF=("${CPU_NOW[@]}")
+	((RUNNING < JOBS && busy < BUSY_MAX))
+}
+
+# Start what may start now: the tests that may share, up to JOBS at a time
+# (one more when there is room: see room); once they are all done, the
+# others one by one.
 schedule() {
-	while ((RUNNING < JOBS && NEXT_SHARED < ${#SHARED_Q[@]})); do
+	if ((NEXT_SHARED < ${#SHARED_Q[@]})) && room; then
 		launch "${SHARED_Q[NEXT_SHARED]}" "$SHARE"
 		NEXT_SHARED=$((NEXT_SHARED + 1))
-	done
+	fi
 	((RUNNING == 0 && NEXT_SHARED == ${#SHARED_Q[@]})) || return 0
 	if ((BATCH_DONE == 0)); then
 		BATCH_DONE=1
@@ -420,14 +464,19 @@ batch_check() {
 	done
 }
 
-done_event() {	# done_event I
-	local i=$1
+# Note the tests that are done.
+reap() {
+	local i
 
-	[[ $i =~ ^[0-9]+$ ]] && ((i < NTESTS)) && ((STATE[i] == 1)) || return 0
-	wait "${WORKER[i]}" 2>/dev/null
-	STATE[i]=2
-	T_END[i]=$EPOCHREALTIME
-	RUNNING=$((RUNNING - 1))
+	for ((i = 0; i < NTESTS; i++)); do
+		if ((STATE[i] != 1)) || [[ ! -e $WORK/$i.done ]]; then
+			continue
+		fi
+		wait "${WORKER[i]}" 2>/dev/null
+		STATE[i]=2
+		T_END[i]=$EPOCHREALTIME
+		RUNNING=$((RUNNING - 1))
+	done
 }
 
 # fless A B: A < B, for $EPOCHREALTIME values
@@ -543,7 +592,9 @@ unload_check() {
 echo "TAP version 13"
 echo "1..$((NTESTS + (UNLOAD_CHECK == 1)))"
 if ((JOBS > 1 && NTESTS > 1)); then
-	echo "# KCIP_JOBS=$JOBS: up to $JOBS tests at a time${ALONE_Q[0]+; then each alone:$(for i in "${ALONE_Q[@]}"; do printf ' %s' "${TESTS[i]}"; done)}"
+	busy=
+	((BUSY_MAX < 100)) && busy=" while the $NCPU CPUs are less than $BUSY_MAX% busy"
+	echo "# KCIP_JOBS=$JOBS: up to $JOBS tests at a time$busy, timeout $TIMEOUT_SHARED s${ALONE_Q[0]+; then each alone:$(for i in "${ALONE_Q[@]}"; do printf ' %s' "${TESTS[i]}"; done)}"
 fi
 
 exec {EV}<>"$EVENTS"
@@ -559,12 +610,13 @@ while ((PRINTED < NTESTS)); do
 	schedule
 	print_blocks
 	# Wake up when a test ends, or after a second to pass output on.
-	if read -r -t 1 -u "$EV" ev; then
-		done_event "$ev"
-		while read -r -t 0 -u "$EV" && read -r -u "$EV" ev; do
-			done_event "$ev"
-		done
-	fi
+	# (What the FIFO says does not matter: a read that times out half way
+	# through a line would lose it.)
+	read -r -t 1 -u "$EV" _
+	while read -r -t 0 -u "$EV"; do
+		read -r -t 1 -u "$EV" _ || break
+	done
+	reap
 	print_blocks
 done
 exec {EV}<&-

@@ -13,7 +13,8 @@
 #    restore), node2 in a shuffled order (a restore file in that order,
 #    and "backend add" one by one); the same NC (1000) TCP/IPv4 flows and NC UDP/IPv6
 #    flows from each client reach the same backend behind either node,
-#    flow by flow; "kcipctl explain" names the backend a flow got;
+#    flow by flow; "kcipctl explain" names the backend a flow got (for
+#    3 of them);
 #  - disruption: removing one of the ten backends (be4) on node1 moves
 #    every flow it had, to the others, and at most MAXMOVE (5) percent of
 #    the other backends' flows (Maglev's minimal disruption; the share
@@ -23,8 +24,9 @@
 #    flow of a client goes to one backend, the same behind both nodes.
 #
 # It ends with the build time and memory of Maglev tables of 10, 100 and
-# 1000 backends (only reported, nothing asserted; bench/maglev_build.sh
-# prints the same).
+# 1000 backends (only reported, nothing asserted, and left out when the
+# test has already run for BENCH_BEFORE (170) seconds on a slow or busy
+# machine; bench/maglev_build.sh prints the same).
 
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib_sched.sh"
@@ -63,7 +65,7 @@ run_map()
 	local c=$1 out
 	shift
 
-	if ! out=$(fg "$c" -n "$NC" -c 16 -t 5000 -v "$@"); then
+	if ! out=$(fg "$c" -n "$NC" -c 16 -t 10000 -v "$@"); then
 		printf '%s\n' "$out" | tail -n 1 >&2
 		return 1
 	fi
@@ -73,15 +75,25 @@ run_map()
 # same_map A B DESC: every flow of A went to the same backend in B
 same_map()
 {
-	local d
+	local d first
 
 	d=$(map_diff "$1" "$2")
-	if [ "$(head -n 1 <<< "$d")" = "same $NC changed 0 missing 0" ]; then
-		pass "$3: $(head -n 1 <<< "$d")"
+	first=${d%%$'\n'*}
+	if [ "$first" = "same $NC changed 0 missing 0" ]; then
+		pass "$3: $first"
 	else
-		fail "$3: $(head -n 1 <<< "$d")"
+		fail "$3: $first"
 		sed -n '2,6s/^/#   /p' <<< "$d"
 	fi
+}
+
+# last FILE: its last line (the flowgen summary), without starting tail
+last()
+{
+	local l r=
+
+	while read -r l; do r=$l; done < "$1"
+	echo "$r"
 }
 
 # ---------------------------------------------------------- consistency
@@ -94,22 +106,23 @@ for t in "tcp $VIP4 80 30000" "udp $VIP6 53 32000"; do
 	log "$proto/$fam: $NC flows from client1 through node1 (order $ORDER1)"
 	run_map "$c1" -p "$proto" -b "$base" "$vip" "$port" > "$M1" ||
 		fail "$proto/$fam: flows through node1"
-	log "$proto/$fam: node1: $(tail -n 1 "$M1")"
+	log "$proto/$fam: node1: $(last "$M1")"
 	log "$proto/$fam: the same $NC 5-tuples from client2 through node2 (order $ORDER2)"
 	run_map "$c2" -p "$proto" -b "$base" "$vip" "$port" > "$M2" ||
 		fail "$proto/$fam: flows through node2"
-	log "$proto/$fam: node2: $(tail -n 1 "$M2")"
+	log "$proto/$fam: node2: $(last "$M2")"
 	same_map "$M1" "$M2" "$proto/$fam: same backend behind both nodes for every flow"
 	# every backend should have had some: a table of one backend would
 	# agree too
-	nbe=$(tail -n 1 "$M1" | grep -o 'be[0-9]*=' | wc -l)
+	sum=$(last "$M1") nbe=0
+	for w in $sum; do [[ $w == be[0-9]*=* ]] && nbe=$((nbe + 1)); done
 	[ "$nbe" -eq $NBE ] && pass "$proto/$fam: flows spread over all $NBE backends" ||
 		fail "$proto/$fam: flows reached $nbe of $NBE backends"
 	[ "$proto" = tcp ] && cp "$M1" "$MT"
 done
 
 # explain agrees with the packet path, in the other node
-log "kcipctl explain for 5 of the tcp flows, in node2"
+log "kcipctl explain for 3 of the tcp flows, in node2"
 bad=0
 while read -r sport name; do
 	k=${name#be}
@@ -119,9 +132,9 @@ while read -r sport name; do
 		bad=$((bad + 1))
 		echo "#   sport $sport went to $name ($want); explain: $got"
 	fi
-done < <(awk '$1 ~ /^[0-9]+$/ && NR % 199 == 1' "$MT" | head -n 5)
-[ $bad -eq 0 ] && pass "explain names the backend each of 5 flows got" ||
-	fail "explain disagrees with the packet path for $bad of 5 flows"
+done < <(awk '$1 ~ /^[0-9]+$/ && NR % 331 == 1' "$MT" | head -n 3)
+[ $bad -eq 0 ] && pass "explain names the backend each of 3 flows got" ||
+	fail "explain disagrees with the packet path for $bad of 3 flows"
 
 # ---------------------------------------------------------- disruption
 
@@ -134,7 +147,7 @@ GONE_BE=$(be "$(be_addr4 $GONE)" 8080)
 log "disruption: remove be$GONE ($GONE_BE) of $NBE from node1"
 kcip -n "$n1" backend del "$S4" "$GONE_BE" || fail "backend del be$GONE"
 run_map "$c1" -b 30000 "$VIP4" 80 > "$M2" || fail "tcp flows without be$GONE"
-log "without be$GONE: $(tail -n 1 "$M2")"
+log "without be$GONE: $(last "$M2")"
 res=$(awk -v gone="be$GONE" -v maxmove="$MAXMOVE" '
 	NR == FNR { if ($1 ~ /^[0-9]+$/) a[$1] = $2; next }
 	$1 ~ /^[0-9]+$/ {
@@ -184,9 +197,17 @@ fi
 
 # ---------------------------------------------------------- build cost
 
-log "Maglev table build time and memory (reported, not asserted)"
-setup_ns bench
-maglev_build_report "$bench" | sed 's/^/# /'
+# Only when there is time left: it is a report, and the machine may be
+# too slow or too busy (the suite's timeout is 300 s).
+if [ $SECONDS -lt "${BENCH_BEFORE:-170}" ]; then
+	log "Maglev table build time and memory (reported, not asserted)"
+	[ "${KCIP_TEST_CONCURRENT:-0}" = 1 ] &&
+		log "(other tests run at the same time: the times include their load)"
+	setup_ns bench
+	maglev_build_report "$bench" | sed 's/^/# /'
+else
+	log "no time left for the Maglev build report: see bench/maglev_build.sh"
+fi
 
 dmesg_check
 ksft_exit

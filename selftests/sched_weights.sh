@@ -65,9 +65,9 @@ shares()
 		svc_lines "$s4" 8080 "$ORDER" sched "$sched"
 		svc_lines "$s6" 8080 "$ORDER" sched "$sched"
 	} | restore "$node" || return
-	out4=$(fg "$client" -p tcp -n $((N / 2)) -c 16 -t 5000 -b $((20000 + RUN * N)) "$VIP4" 80)
+	out4=$(fg "$client" -p tcp -n $((N / 2)) -c 16 -t 10000 -b $((20000 + RUN * N)) "$VIP4" 80)
 	log "$sched tcp/ipv4: $(summary_of "$out4")"
-	out6=$(fg "$client" -p udp -n $((N - N / 2)) -c 16 -t 5000 -b $((20000 + RUN * N + N / 2)) "$VIP6" 80)
+	out6=$(fg "$client" -p udp -n $((N - N / 2)) -c 16 -t 10000 -b $((20000 + RUN * N + N / 2)) "$VIP6" 80)
 	log "$sched udp/ipv6: $(summary_of "$out6")"
 	RUN=$((RUN + 1))
 	sum=$(add_summaries "$(summary_of "$out4")" "$(summary_of "$out6")")

@@ -7,7 +7,9 @@
 #   - scan-console.sh finds each report in testdata/console-problems.log once
 #     and nothing in a clean 6.1 boot (testdata/console-clean-6.1.log);
 #   - run_tests.sh reads TEST_PROGS (with continuation lines), runs a subset,
-#     and prints the right KTAP for pass, skip, fail, timeout and missing.
+#     and prints the right KTAP for pass, skip, fail, timeout and missing;
+#     with KCIP_JOBS=3 it runs tests at the same time, prints their blocks
+#     whole and in order, runs "# kcip-test: exclusive" tests alone.
 # With --vm also (a few minutes under TCG):
 #   - --cmd passes the command's exit status on and streams its output;
 #   - a kernel crash in the guest fails the run quickly;
@@ -82,7 +84,7 @@ make_fake_suite() {	# DIR
 }
 make_fake_suite "$fake"
 
-out=$(KCIP_NO_KMSG=1 KCIP_TEST_TIMEOUT=3 "$fake/run_tests.sh" 2>&1)
+out=$(KCIP_JOBS=1 KCIP_NO_KMSG=1 KCIP_TEST_TIMEOUT=3 "$fake/run_tests.sh" 2>&1)
 rc=$?
 expect "runner exit status with failures" 1 "$rc"
 expect "plan from TEST_PROGS with continuations" "1..5" "$(sed -n 2p <<<"$out")"
@@ -99,9 +101,61 @@ expect_grep "totals" '^# Totals: pass:1 fail:3 xfail:0 xpass:0 skip:1 error:0$' 
 sleep 0.5
 if pgrep -f "^sleep 600$" >/dev/null; then bad "timeout left the test's background process"; else ok "timeout killed the test's process group"; fi
 
-out=$(KCIP_NO_KMSG=1 "$fake/run_tests.sh" t_pass t_skip.sh 2>&1)
+out=$(KCIP_JOBS=1 KCIP_NO_KMSG=1 "$fake/run_tests.sh" t_pass t_skip.sh 2>&1)
 expect "subset by name: exit status" 0 $?
 expect "subset by name: plan" "1..2" "$(sed -n 2p <<<"$out")"
+
+# KCIP_JOBS: tests at the same time, blocks whole and in list order, the
+# exclusive ones alone (after the others), the timeout per test.
+par=$fake/par
+make_fake_suite "$par"
+mkdir "$par/running"
+# par_test NAME SECONDS [EXTRA]: says who else runs, sleeps, says it again
+par_test() {
+	{
+		printf '#!/bin/bash\n%s' "${3-}"
+		# shellcheck disable=SC2016 # written into the script as it is
+		printf '%s\n' 'd=$(dirname "$0")/running; touch "$d/${0##*/}"' \
+			'echo "${0##*/} start, concurrent=$KCIP_TEST_CONCURRENT, others:$(cd "$d" && ls | grep -vx "${0##*/}" | sed "s/^/ /" | tr -d "\n")"' \
+			"sleep $2" \
+			'echo "${0##*/} end, others:$(cd "$d" && ls | grep -vx "${0##*/}" | sed "s/^/ /" | tr -d "\n")"' \
+			'rm -f "$d/${0##*/}"'
+	} >"$par/$1"
+	chmod +x "$par/$1"
+}
+par_test p_slow.sh 5
+par_test p_excl.sh 0 '# kcip-test: exclusive (a test of the marker)
+'
+par_test p_fast1.sh 0
+par_test p_fast2.sh 0
+printf '#!/bin/bash\nsleep 600\n' >"$par/p_hang.sh"
+chmod +x "$par/p_hang.sh"
+# (KCIP_BUSY_MAX=100: all at once, however busy this machine is.  The
+# timeout doubles for tests that run 3 at a time on 2 CPUs, say.)
+ncpu=$(getconf _NPROCESSORS_ONLN)
+tmo=$((8 * ((3 + ncpu - 1) / ncpu)))
+out=$(KCIP_JOBS=3 KCIP_BUSY_MAX=100 KCIP_NO_KMSG=1 KCIP_TEST_TIMEOUT=8 "$par/run_tests.sh" p_slow p_excl p_fast1 p_hang p_fast2 2>&1)
+rc=$?
+expect "parallel: exit status (p_hang timed out)" 1 "$rc"
+expect "parallel: results in list order" "ok 1 p_slow.sh|ok 2 p_excl.sh|ok 3 p_fast1.sh|not ok 4 p_hang.sh # TIMEOUT $tmo seconds|ok 5 p_fast2.sh" \
+	"$(grep -E '^(not )?ok ' <<<"$out" | paste -sd'|' -)"
+# every line between a block's header and its result is that test's
+blocks=$(awk '/^# selftests: kclusterip: / { t = $4; next } /^(not )?ok / { t = ""; next }
+	/^# p_[a-z0-9]+\.sh (start|end),/ && (t == "" || index($0, "# " t " ") != 1) { print "in " t ": " $0 }' <<<"$out")
+expect "parallel: each block whole" "" "$blocks"
+expect_grep "parallel: tests ran together" '^# p_(slow|fast[12])\.sh (start|end), (concurrent=1, )?others: p_' "$out"
+expect_grep "parallel: and knew it" '^# p_slow\.sh start, concurrent=1,' "$out"
+expect_grep "parallel: the exclusive test ran alone" '^# p_excl\.sh start, concurrent=0, others:$' "$out"
+expect_grep "parallel: ... and nothing joined it" '^# p_excl\.sh end, others:$' "$out"
+expect_grep "parallel: says so" "^# KCIP_JOBS=3: up to 3 tests at a time, timeout $tmo s; then each alone: p_excl\\.sh\$" "$out"
+expect_grep "parallel: totals" '^# Totals: pass:4 fail:1 xfail:0 xpass:0 skip:0 error:0$' "$out"
+out=$(KCIP_JOBS=3 KCIP_BUSY_MAX=0 KCIP_NO_KMSG=1 "$par/run_tests.sh" p_fast1 p_fast2 2>&1)
+expect "KCIP_BUSY_MAX=0: one at a time all the same" "" \
+	"$(grep -E '^# p_fast[12]\.sh (start|end),' <<<"$out" | grep -v 'others:$')"
+out=$(KCIP_JOBS=1 KCIP_NO_KMSG=1 "$par/run_tests.sh" p_slow p_excl p_fast1 2>&1)
+expect_grep "KCIP_JOBS=1: one at a time" '^# p_slow\.sh start, concurrent=0, others:$' "$out"
+expect "KCIP_JOBS=1: list order, marker or not" "ok 1 p_slow.sh|ok 2 p_excl.sh|ok 3 p_fast1.sh" \
+	"$(grep -E '^(not )?ok ' <<<"$out" | paste -sd'|' -)"
 
 # ---------------------------------------------------------------- the VM
 
