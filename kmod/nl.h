@@ -41,6 +41,10 @@ int kcip_put_addr(struct sk_buff *skb, u8 family, int a4, int a6,
 int kcip_put_svc(struct sk_buff *skb, const struct kcip_svc_key *key,
 		 const struct kcip_svc_opts *opts);
 int kcip_put_be(struct sk_buff *skb, u8 family, const struct kcip_backend *be);
+void *kcip_event_start(struct net *net, u8 cmd, gfp_t gfp,
+		       struct sk_buff **msg);
+void kcip_event_send(struct net *net, struct sk_buff *msg, void *hdr,
+		     bool ok, gfp_t gfp);
 void kcip_notify(struct net *net, u8 cmd, const struct kcip_svc_key *key,
 		 const struct kcip_svc_opts *opts,
 		 const struct kcip_backend *be);

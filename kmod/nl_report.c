@@ -350,6 +350,40 @@ out:
 }
 
 /*
+ * An event for the "monitor" group, or NULL when nobody listens (or there
+ * is no memory: events are best effort, the generation tells what was
+ * missed).  kcip_event_send() sends it.
+ */
+void *kcip_event_start(struct net *net, u8 cmd, gfp_t gfp,
+		       struct sk_buff **msg)
+{
+	void *hdr;
+
+	if (!genl_has_listeners(&kcip_genl_family, net, KCIP_MCGRP_MONITOR_ID))
+		return NULL;
+	*msg = genlmsg_new(NLMSG_GOODSIZE, gfp);
+	if (!*msg)
+		return NULL;
+	hdr = genlmsg_put(*msg, 0, 0, &kcip_genl_family, 0, cmd);
+	if (!hdr)
+		nlmsg_free(*msg);
+	return hdr;
+}
+
+/* Send what kcip_event_start() began; @ok false: it did not fit, drop it. */
+void kcip_event_send(struct net *net, struct sk_buff *msg, void *hdr,
+		     bool ok, gfp_t gfp)
+{
+	if (!ok) {
+		nlmsg_free(msg);
+		return;
+	}
+	genlmsg_end(msg, hdr);
+	genlmsg_multicast_netns(&kcip_genl_family, net, msg, 0,
+				KCIP_MCGRP_MONITOR_ID, gfp);
+}
+
+/*
  * Tell the "monitor" group about a change: @cmd with the Service's identity
  * (and options, @opts), and a backend (@be) for backend changes.
  */
@@ -361,25 +395,15 @@ void kcip_notify(struct net *net, u8 cmd, const struct kcip_svc_key *key,
 	struct sk_buff *msg;
 	void *hdr;
 
-	if (!genl_has_listeners(&kcip_genl_family, net, KCIP_MCGRP_MONITOR_ID))
-		return;
-	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
-	if (!msg)
-		return;
-	hdr = genlmsg_put(msg, 0, 0, &kcip_genl_family, 0, cmd);
+	hdr = kcip_event_start(net, cmd, GFP_KERNEL, &msg);
 	if (!hdr)
-		goto err;
-	if (nla_put_u64_64bit(msg, KCIP_A_GENERATION, kn->generation,
-			      KCIP_A_PAD) ||
-	    (key && kcip_put_svc(msg, key, opts)) ||
-	    (be && kcip_put_be(msg, key->family, be)))
-		goto err;
-	genlmsg_end(msg, hdr);
-	genlmsg_multicast_netns(&kcip_genl_family, net, msg, 0,
-				KCIP_MCGRP_MONITOR_ID, GFP_KERNEL);
-	return;
-err:
-	nlmsg_free(msg);
+		return;
+	kcip_event_send(net, msg, hdr,
+			!nla_put_u64_64bit(msg, KCIP_A_GENERATION,
+					   kn->generation, KCIP_A_PAD) &&
+			!(key && kcip_put_svc(msg, key, opts)) &&
+			!(be && kcip_put_be(msg, key->family, be)),
+			GFP_KERNEL);
 }
 
 /* A backend change: the backend as it is now, or as it was when deleted. */
@@ -409,20 +433,12 @@ void kcip_notify_quarantine(struct net *net, const struct kcip_svc_key *key,
 	struct sk_buff *msg;
 	void *hdr;
 
-	if (!genl_has_listeners(&kcip_genl_family, net, KCIP_MCGRP_MONITOR_ID))
+	hdr = kcip_event_start(net, KCIP_CMD_BACKEND_QUARANTINE, GFP_ATOMIC,
+			       &msg);
+	if (!hdr)
 		return;
-	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_ATOMIC);
-	if (!msg)
-		return;
-	hdr = genlmsg_put(msg, 0, 0, &kcip_genl_family, 0,
-			  KCIP_CMD_BACKEND_QUARANTINE);
 	now.stats = NULL;
-	if (!hdr || kcip_put_svc(msg, key, NULL) ||
-	    kcip_put_be(msg, key->family, &now)) {
-		nlmsg_free(msg);
-		return;
-	}
-	genlmsg_end(msg, hdr);
-	genlmsg_multicast_netns(&kcip_genl_family, net, msg, 0,
-				KCIP_MCGRP_MONITOR_ID, GFP_ATOMIC);
+	kcip_event_send(net, msg, hdr,
+			!kcip_put_svc(msg, key, NULL) &&
+			!kcip_put_be(msg, key->family, &now), GFP_ATOMIC);
 }

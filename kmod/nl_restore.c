@@ -181,20 +181,10 @@ static void kcip_notify_restore(struct net *net, struct kcip_net *kn,
 	struct sk_buff *msg;
 	void *hdr;
 
-	if (!genl_has_listeners(&kcip_genl_family, net, KCIP_MCGRP_MONITOR_ID))
-		return;
-	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
-	if (!msg)
-		return;
-	hdr = genlmsg_put(msg, 0, 0, &kcip_genl_family, 0,
-			  KCIP_CMD_RESTORE_COMMIT);
-	if (!hdr || kcip_put_restore(msg, kn, c)) {
-		nlmsg_free(msg);
-		return;
-	}
-	genlmsg_end(msg, hdr);
-	genlmsg_multicast_netns(&kcip_genl_family, net, msg, 0,
-				KCIP_MCGRP_MONITOR_ID, GFP_KERNEL);
+	hdr = kcip_event_start(net, KCIP_CMD_RESTORE_COMMIT, GFP_KERNEL, &msg);
+	if (hdr)
+		kcip_event_send(net, msg, hdr, !kcip_put_restore(msg, kn, c),
+				GFP_KERNEL);
 }
 
 int kcip_nl_restore_commit(struct sk_buff *skb, struct genl_info *info)

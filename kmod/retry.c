@@ -198,7 +198,13 @@ static unsigned int kcip_retry_answer_fn(void *priv, struct sk_buff *skb,
 	if (!fail || !kcip_retry_failed(state->net, ct))
 		return NF_ACCEPT;
 
-	nf_ct_kill(ct);
+	/*
+	 * An error the node sends while forwarding the first packet comes
+	 * with the flow's entry not yet confirmed: that one is not in the
+	 * table to remove, and goes away with the dropped packet.
+	 */
+	if (nf_ct_is_confirmed(ct))
+		nf_ct_kill(ct);
 	return NF_DROP;
 }
 
