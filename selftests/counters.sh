@@ -131,9 +131,9 @@ done
 [ $ok = 1 ] && pass "TCP: each backend's bytes >= the payload of its flows" ||
 	fail "TCP: a backend's bytes are below its flows' payload"
 
-# UDP: a request of 20 + 8 + UPAYLOAD bytes, an answer of 20 + 8 +
-# "beN 10.0.1.2\n" (13) + UPAYLOAD
-per_flow=$((28 + UPAYLOAD + 28 + 13 + UPAYLOAD))
+# UDP: a request of 20 + 8 + UPAYLOAD bytes, an answer of 20 + 8 + the
+# server's line "beN ::ffff:10.0.1.2\n" (20: a dual-stack socket) + UPAYLOAD
+per_flow=$((28 + UPAYLOAD + 28 + 20 + UPAYLOAD))
 pk=$(counter "$S1" svc "$S_UDP" packets)
 by=$(counter "$S1" svc "$S_UDP" bytes)
 if [ "$pk" -eq $((UN * 2)) ] && [ "$by" -eq $((UN * per_flow)) ]; then

@@ -423,7 +423,7 @@ stat_ok()
 	local v
 
 	v=$(snap_get "$snap" "$addr" 80 "$proto" "$field" "$bea")
-	if [ "$v" "$op" "$want" ]; then
+	if test "$v" "$op" "$want"; then
 		pass "$desc: $field=$v"
 	else
 		fail "$desc: $field=$v, want $op $want"

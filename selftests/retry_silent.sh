@@ -98,6 +98,7 @@ sum=$(rflows "$client" tcp "$VIP4" 80 "$NMAGLEV" --sport $SP --log "$flog" | tai
 all_ok "maglev retry on" "$sum" 2
 # explain again for be2's flows (for the others, the client's view is
 # compared with explain's of before)
+# shellcheck disable=SC2046 # one port a word
 after=$(explained $(echo "$before" | awk '$2 == "be2" { print $1 }'))
 now=$({ echo "$before" | grep -v ' be2$'; echo "$after"; } | grep -v '^$' | sort)
 
