@@ -10,14 +10,16 @@
 #   gen_state NSVC NBE NET [OPTS] [BEOPTS]   "service add"/"backend add"
 #                              lines: NSVC Services 10.NET.X.Y:80/tcp with
 #                              NBE backends each (see gen_state below)
-#   restore_summary OUT        "A C D U" (added changed deleted unchanged)
-#                              out of the text printed by "restore -s"
+#   restore_summary OUT        "ADDED CHANGED DELETED UNCHANGED SERVICES
+#                              BACKENDS" out of what "restore -s" prints
 #   kcip_nl NS MODE ARGS...    the family spoken directly (no kcipctl): see
 #                              KCIP_NL_PY
 #   slab_cg_bytes              bytes in the kmalloc-cg-* slabs (accounted
 #                              kernel allocations: what kclusterip stages)
 #   normalize_show             "kcipctl -s show" text -> flat counter lines
 #   normalize_json             "kcipctl -j -s show" JSON -> the same lines
+#   counter SNAP KEY...        one value out of those lines; snap NS makes them
+#   ctl_server, ctl_flows      flowgen responder and client (C: quick to start)
 
 now_ms() { date +%s%3N; }
 
@@ -56,9 +58,6 @@ gen_state()
 		}
 	}'
 }
-
-# gen_vip I NET: the address gen_state gives Service I
-gen_vip() { echo "10.$2.$(($1 / 250 + 1)).$(($1 % 250 + 1))"; }
 
 # restore_summary TEXT: "ADDED CHANGED DELETED UNCHANGED SERVICES BACKENDS"
 # out of "restore: 1 added, 2 changed, 3 deleted, 4 unchanged; 5 services,
@@ -142,7 +141,9 @@ snap() { kcip -n "$1" -s show | normalize_show; }
 #       RESTORE_BEGIN, then NSVC Services as gen_state would make them
 #       (backends 10.251.x.y), many per send; prints "staged NSVC" and then:
 #       hold: sleeps until killed; commit, abort: does it and prints "ok"
-#       or "errno ..."; exit: exits without a word to the kernel.
+#       or "errno ..."; exit: exits without a word to the kernel.  (To
+#       kill it, start it with ip netns exec directly: kcip_nl in the
+#       background is a subshell whose pid is not python's.)
 #   time-backends SERVICE NET COUNT
 #       COUNT backend adds (10.NET.0.i:8080) then COUNT dels, one request
 #       each on one socket; prints "add MEDIAN_MS MIN_MS del MEDIAN_MS MIN_MS"
