@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
+# kcip-test: exclusive (compares the module use count with its start; rmmod and modprobe)
 #
 # Deleting a network namespace frees its kclusterip state safely.  Each
 # round makes a "node" netns with TCP and UDP Services (IPv4 and IPv6) whose

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
+# kcip-test: exclusive (rmmod and modprobe kclusterip under traffic)
 #
 # "rmmod kclusterip" is safe under traffic: with Services (TCP and UDP,
 # IPv4 and IPv6, in two namespaces) and clients opening flows all the time,

@@ -1,7 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Weights are honoured by every scheduler (random, rr, maglev):
+# Weights are honoured by every scheduler (random, rr, maglev).
+# Topology: lib_sched.sh sched_topo 1 4 clients (a client, a node, and
+# backends be1..be4 answering with flowgen), Services made by
+# "kcipctl restore".
 #  - Services with be1 weight 1, be2 weight 2, be3 weight 3 and be4
 #    weight 0 get N (3000) new flows from flowgen, half TCP over IPv4, half
 #    UDP over IPv6; each backend's share of them is within a stated
