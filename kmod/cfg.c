@@ -35,6 +35,7 @@ void kcip_cfg_free(struct kcip_svc_cfg *cfg)
 {
 	free_percpu(cfg->dead_stats);
 	kvfree(cfg->maglev);
+	kvfree(cfg->rr_seq);
 	kvfree(cfg);
 }
 

@@ -110,7 +110,9 @@ struct kcip_svc_cfg {
 	u32 n_pick;
 	u32 pick_total;
 	u8 pick_state;		/* the state eligible backends are in */
-	u32 rr_stride;		/* KCIP_SCHED_RR */
+	u32 rr_stride;		/* KCIP_SCHED_RR, rounds over KCIP_RR_SEQ_MAX */
+	u32 rr_len;		/* KCIP_SCHED_RR: length of rr_seq */
+	u32 *rr_seq;		/* KCIP_SCHED_RR: a round, as indexes into be[] */
 	u32 maglev_size;	/* KCIP_SCHED_MAGLEV: a prime */
 	u32 *maglev;		/* maglev_size indexes into be[] */
 	/* stats of a backend this config no longer has, freed with it */
@@ -232,6 +234,12 @@ struct kcip_restore_counts {
 	u32 deleted;
 	u32 unchanged;
 };
+
+/* Did a restore change anything?  If not, it kept the old generation. */
+static inline bool kcip_restore_changed(const struct kcip_restore_counts *c)
+{
+	return c->added || c->changed || c->deleted;
+}
 
 struct kcip_stage *kcip_stage_begin(struct kcip_net *kn, u32 portid);
 struct kcip_stage *kcip_stage_find(struct kcip_net *kn, u32 portid);

@@ -17,6 +17,7 @@
 #include <linux/random.h>
 #include <linux/siphash.h>
 #include <linux/slab.h>
+#include <linux/sort.h>
 #include <net/netfilter/nf_conntrack.h>
 
 #include "kclusterip.h"
@@ -94,6 +95,75 @@ static u32 kcip_rr_stride(u32 total)
 	while (gcd(s, total) != 1)
 		s++;
 	return s;
+}
+
+/*
+ * Weighted round robin as a fixed sequence of backends, built with the
+ * config: the k-th turn of a backend of weight w falls at (2k + 1) / 2w of
+ * a round, and the round lists the turns in that order, so that 1:2:3
+ * gives be3 be2 be1 be3 be2 be3 and never a run of one backend.  The
+ * packet path then takes entry (counter mod length).  Weights are divided
+ * by their greatest common divisor first; a round longer than this falls
+ * back to the stride, which interleaves well only for large totals.
+ */
+#define KCIP_RR_SEQ_MAX		16384
+
+struct kcip_rr_turn {
+	u32 num;	/* 2k + 1 */
+	u32 weight;
+	u32 idx;	/* into be[] */
+};
+
+static int kcip_rr_turn_cmp(const void *a, const void *b)
+{
+	const struct kcip_rr_turn *x = a, *y = b;
+	u64 l = (u64)x->num * y->weight, r = (u64)y->num * x->weight;
+
+	if (l != r)
+		return l < r ? -1 : 1;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+static int kcip_rr_build(struct kcip_svc_cfg *cfg)
+{
+	struct kcip_rr_turn *turns;
+	u32 i, k, g = 0, len = 0, n = 0;
+	u32 *seq;
+
+	for (i = 0; i < cfg->n_pick; i++)
+		g = gcd(g, cfg->be[cfg->pick[i]].weight);
+	/* equal weights: the pick order is already the best sequence */
+	if (g == cfg->be[cfg->pick[0]].weight && cfg->pick_total / g ==
+	    cfg->n_pick)
+		return 0;
+	len = cfg->pick_total / g;
+	if (len > KCIP_RR_SEQ_MAX) {
+		cfg->rr_stride = kcip_rr_stride(cfg->pick_total);
+		return 0;
+	}
+
+	turns = kvmalloc_array(len, sizeof(*turns), GFP_KERNEL);
+	seq = kvmalloc_array(len, sizeof(*seq), GFP_KERNEL_ACCOUNT);
+	if (!turns || !seq) {
+		kvfree(turns);
+		kvfree(seq);
+		return -ENOMEM;
+	}
+	for (i = 0; i < cfg->n_pick; i++) {
+		u32 w = cfg->be[cfg->pick[i]].weight / g;
+
+		for (k = 0; k < w; k++)
+			turns[n++] = (struct kcip_rr_turn){
+				.num = 2 * k + 1, .weight = w,
+				.idx = cfg->pick[i] };
+	}
+	sort(turns, len, sizeof(*turns), kcip_rr_turn_cmp, NULL);
+	for (i = 0; i < len; i++)
+		seq[i] = turns[i].idx;
+	kvfree(turns);
+	cfg->rr_seq = seq;
+	cfg->rr_len = len;
+	return 0;
 }
 
 static u64 kcip_be_hash(const struct kcip_backend *be,
@@ -188,9 +258,7 @@ int kcip_sched_prepare(struct kcip_svc_cfg *cfg)
 
 	switch (cfg->opts.sched) {
 	case KCIP_SCHED_RR:
-		if (cfg->pick_total)
-			cfg->rr_stride = kcip_rr_stride(cfg->pick_total);
-		return 0;
+		return cfg->pick_total ? kcip_rr_build(cfg) : 0;
 	case KCIP_SCHED_MAGLEV:
 		return kcip_maglev_build(cfg);
 	default:
@@ -249,9 +317,13 @@ u32 kcip_tuple_hash(const struct nf_conntrack_tuple *t, u8 family,
 static const struct kcip_backend *kcip_rr_pick(const struct kcip_svc_cfg *cfg,
 					       u32 n)
 {
-	u32 r = (u32)(((u64)n * cfg->rr_stride) % cfg->pick_total);
-
-	return &cfg->be[kcip_sched_search(cfg, r)];
+	if (cfg->rr_seq)
+		return &cfg->be[cfg->rr_seq[n % cfg->rr_len]];
+	if (cfg->rr_stride)
+		return &cfg->be[kcip_sched_search(cfg, (u32)(((u64)n *
+			cfg->rr_stride) % cfg->pick_total))];
+	/* equal weights */
+	return &cfg->be[cfg->pick[n % cfg->n_pick]];
 }
 
 /*
@@ -312,7 +384,7 @@ const struct kcip_backend *kcip_sched_pick(struct kcip_service *svc,
 		hash %= cfg->maglev_size;
 		break;
 	case KCIP_SCHED_RR:
-		/* one atomic add, no lock: the stride interleaves backends */
+		/* one atomic add, no lock: the sequence interleaves backends */
 		hash = (u32)atomic_inc_return(&svc->rr_next);
 		be = kcip_rr_pick(cfg, hash);
 		break;
