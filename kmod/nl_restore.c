@@ -231,7 +231,8 @@ int kcip_nl_restore_commit(struct sk_buff *skb, struct genl_info *info)
 	} else {
 		genlmsg_end(msg, hdr);
 	}
-	kcip_notify_restore(net, kn, &counts);
+	if (kcip_restore_changed(&counts))
+		kcip_notify_restore(net, kn, &counts);
 	mutex_unlock(&kn->lock);
 	return msg ? genlmsg_reply(msg, info) : 0;
 
@@ -339,6 +340,19 @@ static struct kcip_service *kcip_explain(struct net *net, struct kcip_net *kn,
 	return svc;
 }
 
+/* How many of the eligible backends new flows pass over; -1: retry off. */
+static int kcip_explain_quarantined(const struct kcip_svc_cfg *cfg)
+{
+	u32 i;
+	int n = 0;
+
+	if (!(cfg->opts.flags & KCIP_SVC_F_RETRY))
+		return -1;
+	for (i = 0; i < cfg->n_pick; i++)
+		n += kcip_be_quarantined(&cfg->be[cfg->pick[i]]);
+	return n;
+}
+
 int kcip_nl_explain(struct sk_buff *skb, struct genl_info *info)
 {
 	struct net *net = genl_info_net(info);
@@ -350,6 +364,7 @@ int kcip_nl_explain(struct sk_buff *skb, struct genl_info *info)
 	struct kcip_backend be;
 	struct nlattr *nest;
 	struct sk_buff *msg;
+	int quarantined = -1;
 	u8 family;
 	void *hdr;
 	int err;
@@ -368,9 +383,11 @@ int kcip_nl_explain(struct sk_buff *skb, struct genl_info *info)
 	mutex_lock(&kn->lock);
 	rcu_read_lock();
 	svc = kcip_explain(net, kn, &t, family, &ex);
-	if (svc)
+	if (svc) {
 		cfg = rcu_dereference_protected(svc->cfg,
 						lockdep_is_held(&kn->lock));
+		quarantined = kcip_explain_quarantined(cfg);
+	}
 	if (ex.be) {
 		be = *ex.be;
 		be.stats = NULL;	/* counters are for dumps */
@@ -384,7 +401,9 @@ int kcip_nl_explain(struct sk_buff *skb, struct genl_info *info)
 	    nla_put_u8(msg, KCIP_A_EXPLAIN_AFFINITY, ex.affinity) ||
 	    (cfg &&
 	     (nla_put_u32(msg, KCIP_A_EXPLAIN_ELIGIBLE, cfg->n_pick) ||
-	      nla_put_u8(msg, KCIP_A_EXPLAIN_STATE, cfg->pick_state))))
+	      nla_put_u8(msg, KCIP_A_EXPLAIN_STATE, cfg->pick_state))) ||
+	    (quarantined >= 0 &&
+	     nla_put_u32(msg, KCIP_A_EXPLAIN_QUARANTINED, quarantined)))
 		goto err_unlock;
 	nla_nest_end(msg, nest);
 	if (svc && kcip_put_svc(msg, &svc->key, &cfg->opts))

@@ -11,6 +11,8 @@
 #    third one); the first flow it gets again starts 3 s (not much less,
 #    not much more: 8 s at most, for a loaded VM) after the flow that
 #    failed;
+#  - "kcipctl explain" says how many eligible backends are quarantined
+#    and never names be2 while it is;
 #  - "backend change ... state ready" (the control plane) ends a
 #    quarantine of 300 s at once;
 #  - affinity clientip: a client held by be2 moves to the backend retry
@@ -122,9 +124,29 @@ all_ok "be2 works again, quarantined" "$sum"
 not_to "be2 quarantined for 300 s" "$sum" be2
 snap=$(rsnap)
 stat_ok "be2 quarantined" "$snap" "$VIP4" tcp quarantine -ge 250 "$A2"
+# explain tells, and sends no new flow to be2 whatever rr's turn
+ex_ok=1
+for p in 41001 41002 41003; do
+	ex=$(kcip -n "$node" explain tcp "$CLIENT4:$p" "$VIP4:80")
+	exj=$(kcip -n "$node" -j explain tcp "$CLIENT4:$p" "$VIP4:80")
+	case $ex in
+	*"3 ready backends, 1 of them quarantined and passed over"*) ;;
+	*) ex_ok=0 ;;
+	esac
+	case $exj in
+	*'"eligible":3,"state":"ready","quarantined":1'*) ;;
+	*) ex_ok=0 ;;
+	esac
+	[[ $exj == *"\"backend\":{\"address\":\"$A2\""* ]] && ex_ok=0
+done
+[ $ex_ok = 1 ] && pass "explain: be2 quarantined and passed over ($ex)" ||
+	fail "explain with be2 quarantined: $ex / $exj"
 kcip -n "$node" backend change "$S" "$B2" state ready || fail "backend change state ready"
 snap=$(rsnap)
 stat_ok "state ready: quarantine over" "$snap" "$VIP4" tcp quarantine -eq 0 "$A2"
+exj=$(kcip -n "$node" -j explain tcp "$CLIENT4:41001" "$VIP4:80")
+[[ $exj == *'"quarantined":0'* ]] && pass "explain: no backend quarantined after state ready" ||
+	fail "explain after state ready: $exj"
 sum=$(rflows "$client" tcp "$VIP4" 80 6 | tail -n 1)
 all_ok "quarantine ended by the control plane" "$sum"
 [ "$(backend_count "$sum" be2)" -eq 2 ] &&

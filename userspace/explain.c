@@ -10,9 +10,11 @@
  *   service 0.0.0.0:30080/tcp (NodePort entry, sched rr, affinity none): backend 10.244.1.5:8080 (round robin, next in turn; 1 ready backend)
  *   service 10.96.0.10:80/tcp (sched random, affinity clientip): backend 10.244.1.5:8080 (client-IP affinity; 2 ready backends)
  *   service 10.96.0.10:80/tcp (sched random, affinity none): no endpoints (reject: ICMP port unreachable)
+ *   service 10.96.0.10:80/tcp (sched rr, affinity none): backend 10.244.1.6:8080 (round robin, next in turn; 3 ready backends, 1 of them quarantined and passed over)
  *
  * -j: {"result":"backend","reason":"maglev","nodeport":false,
- *      "affinity":false,"eligible":3,"state":"ready","service":{...},
+ *      "affinity":false,"eligible":3,"state":"ready","quarantined":0,
+ *      "service":{...},
  *      "backend":{...}}
  * The exit status is 0 whenever the kernel answered, whatever it said.
  */
@@ -30,6 +32,7 @@ static const struct attr_policy explain_policy[KCIP_A_EXPLAIN_MAX + 1] = {
 	[KCIP_A_EXPLAIN_AFFINITY] = { MNL_TYPE_U8 },
 	[KCIP_A_EXPLAIN_ELIGIBLE] = { MNL_TYPE_U32 },
 	[KCIP_A_EXPLAIN_STATE] = { MNL_TYPE_U8 },
+	[KCIP_A_EXPLAIN_QUARANTINED] = { MNL_TYPE_U32 },
 };
 
 static const struct name result_names[] = {
@@ -41,10 +44,10 @@ static const struct name result_names[] = {
 };
 
 struct answer {
-	bool have_result, have_svc, have_be, have_eligible;
+	bool have_result, have_svc, have_be, have_eligible, have_quarantined;
 	uint8_t result;
 	bool nodeport, affinity;
-	uint32_t eligible;
+	uint32_t eligible, quarantined;
 	uint8_t state;
 	struct svc_id id;
 	struct svc_opts opts;
@@ -77,6 +80,10 @@ static int explain_cb(const struct nlmsghdr *nlh, void *data)
 	}
 	if (ex[KCIP_A_EXPLAIN_STATE])
 		a->state = mnl_attr_get_u8(ex[KCIP_A_EXPLAIN_STATE]);
+	if (ex[KCIP_A_EXPLAIN_QUARANTINED]) {
+		a->have_quarantined = true;
+		a->quarantined = mnl_attr_get_u32(ex[KCIP_A_EXPLAIN_QUARANTINED]);
+	}
 	if (tb[KCIP_A_SERVICE]) {
 		if (attr_parse_service(tb[KCIP_A_SERVICE], &a->id, &a->opts,
 				       NULL, NULL)) {
@@ -134,6 +141,13 @@ static void print_eligible(const struct answer *a)
 	       " local" : "", a->eligible == 1 ? "" : "s");
 	if (a->state == KCIP_BE_STATE_TERMINATING)
 		fputs(" (no ready one)", stdout);
+	if (!a->have_quarantined || !a->quarantined)
+		return;
+	if (a->quarantined < a->eligible)
+		printf(", %" PRIu32 " of them quarantined and passed over",
+		       a->quarantined);
+	else
+		fputs(", all quarantined: the first choice stands", stdout);
 }
 
 /* Why this backend: the word for JSON, the words for people. */
@@ -223,6 +237,8 @@ static void print_answer_json(const struct answer *a)
 		json_u64(&j, "eligible", a->eligible);
 		if (a->eligible)
 			json_word(&j, "state", be_state_names, a->state);
+		if (a->have_quarantined)
+			json_u64(&j, "quarantined", a->quarantined);
 	}
 	if (a->have_svc) {
 		json_obj_open(&j, "service");

@@ -77,7 +77,8 @@
  *
  * KCIP_CMD_EXPLAIN: which entry and backend a new flow would get
  *   KCIP_A_EXPLAIN: FAMILY, PROTO, SRC4|SRC6, SPORT, DST4|DST6, DPORT
- *   reply: KCIP_A_EXPLAIN (RESULT, NODEPORT, AFFINITY, ELIGIBLE, STATE),
+ *   reply: KCIP_A_EXPLAIN (RESULT, NODEPORT, AFFINITY, ELIGIBLE, STATE,
+ *          QUARANTINED with retry on),
  *          KCIP_A_SERVICE (as in dumps, without backends and stats) and,
  *          for RESULT BACKEND, KCIP_A_BACKEND.
  *
@@ -220,6 +221,7 @@ enum kcip_explain_attr {
 	KCIP_A_EXPLAIN_AFFINITY,	/* NLA_U8 0/1: an affinity entry decided */
 	KCIP_A_EXPLAIN_ELIGIBLE,	/* NLA_U32: backends eligible */
 	KCIP_A_EXPLAIN_STATE,		/* NLA_U8: state of the eligible ones */
+	KCIP_A_EXPLAIN_QUARANTINED,	/* NLA_U32: of those, quarantined */
 	__KCIP_A_EXPLAIN_MAX
 };
 

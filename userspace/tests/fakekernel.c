@@ -25,6 +25,8 @@
  *   FAKE_REFUSE_BE=N   RESTORE_SERVICE with a backend on port N is refused,
  *                      extack pointing at that backend's nest
  *   FAKE_AFFINITY=1    explain: client-IP affinity Services have an entry
+ *   FAKE_QUARANTINED=N explain: N eligible backends of a Service with
+ *                      retry on are quarantined
  *   FAKE_MAXMSG=N      refuse requests longer than N bytes (default 32768)
  *
  * Test code only: single socket, single thread, no bounds on fun.
@@ -980,6 +982,11 @@ static void explain(const struct nlmsghdr *req, const struct nlattr **top)
 	if (s) {
 		mnl_attr_put_u32(nlh, KCIP_A_EXPLAIN_ELIGIBLE, count);
 		mnl_attr_put_u8(nlh, KCIP_A_EXPLAIN_STATE, state);
+		/* FAKE_QUARANTINED=N: N of them are quarantined */
+		if (s->flags & KCIP_SVC_F_RETRY)
+			mnl_attr_put_u32(nlh, KCIP_A_EXPLAIN_QUARANTINED,
+					 getenv("FAKE_QUARANTINED") ?
+					 atoi(getenv("FAKE_QUARANTINED")) : 0);
 	}
 	mnl_attr_nest_end(nlh, n);
 	if (s)
@@ -1053,8 +1060,25 @@ static void dump(const struct nlmsghdr *req)
 	int i, from, count = 0;
 	struct nlmsghdr *nlh;
 
+	const struct nlattr *top[KCIP_A_MAX + 1] = { 0 };
+	const struct nlattr *stb[KCIP_A_SVC_MAX + 1] = { 0 };
+	const struct nlattr *a;
+	struct fsvc key, *only = NULL;
+
 	if (split < 1 || split > 100)
 		split = 100;	/* a message stays well under 32 KiB */
+	/* a dump of one Service: KCIP_A_SERVICE names it */
+	mnl_attr_for_each(a, req, GENL_HDRLEN)
+		if (mnl_attr_get_type(a) <= KCIP_A_MAX)
+			top[mnl_attr_get_type(a)] = a;
+	if (top[KCIP_A_SERVICE]) {
+		bad = NULL;
+		if (parse(top[KCIP_A_SERVICE], svc_len, KCIP_A_SVC_MAX, stb,
+			  "svc", false))
+			abort();
+		only = find_svc(stb, &key);
+		logp(" only %s", only ? "(found)" : "(none)");
+	}
 	if (getenv("FAKE_GENHDR")) {
 		struct genlmsghdr *g;
 
@@ -1067,6 +1091,8 @@ static void dump(const struct nlmsghdr *req)
 		count++;
 	}
 	for (i = 0; i < st.nsvc; i++) {
+		if (top[KCIP_A_SERVICE] && only != &st.svc[i])
+			continue;
 		from = 0;
 		do {
 			int to = from + split < st.svc[i].nbe ?
@@ -1114,8 +1140,8 @@ static void handle(const struct nlmsghdr *req)
 	logp("%s%s", cmd_names[g->cmd],
 	     req->nlmsg_flags & NLM_F_DUMP ? " dump" : "");
 	if (g->cmd == KCIP_CMD_SERVICE_GET && (req->nlmsg_flags & NLM_F_DUMP)) {
-		logp("\n");
 		dump(req);
+		logp("\n");
 		return;
 	}
 	bad = NULL;
