@@ -220,11 +220,22 @@ static int kcip_fill_generation(struct sk_buff *skb,
 int kcip_nl_svc_dump_start(struct netlink_callback *cb)
 {
 	struct nlattr *flags = kcip_dump_attr(cb, KCIP_A_FLAGS);
+	struct nlattr *only = kcip_dump_attr(cb, KCIP_A_SERVICE);
 	struct net *net = sock_net(cb->skb->sk);
 	struct kcip_net *kn = kcip_pernet(net);
+	struct nlattr *tb[KCIP_A_SVC_MAX + 1];
+	struct kcip_svc_key key;
 	u32 n;
 	u64 *active;
+	int err;
 
+	/* a dump of one Service: its identity must be whole */
+	if (only) {
+		err = kcip_parse_svc(only, kcip_svc_policy, tb, &key, false,
+				     NULL);
+		if (err)
+			return err;
+	}
 	if (!flags || !(nla_get_u32(flags) & KCIP_OP_F_ACTIVE))
 		return 0;
 	mutex_lock(&kn->lock);
@@ -244,9 +255,45 @@ int kcip_nl_svc_dump_done(struct netlink_callback *cb)
 	return 0;
 }
 
+/*
+ * The dump of the one Service named by @nest, in as many parts as its
+ * backends need: "kcipctl service show SVC" at any table size.  A Service
+ * that does not exist gives a dump with the generation alone.
+ */
+static void kcip_svc_dump_one(struct sk_buff *skb, struct netlink_callback *cb,
+			      struct kcip_net *kn, struct nlattr *nest,
+			      unsigned long *idx, u32 *be_pos)
+{
+	const u64 *active = (const u64 *)cb->args[3];
+	struct nlattr *tb[KCIP_A_SVC_MAX + 1];
+	const struct kcip_svc_cfg *cfg;
+	struct kcip_service *svc;
+	struct kcip_svc_key key;
+
+	/* checked by kcip_nl_svc_dump_start() */
+	if (*idx || kcip_parse_svc(nest, kcip_svc_policy, tb, &key, false,
+				   NULL))
+		return;
+	svc = kcip_svc_find(kn, &key);
+	if (!svc) {
+		*idx = 1;
+		return;
+	}
+	cfg = rcu_dereference_protected(svc->cfg, lockdep_is_held(&kn->lock));
+	if (active && svc->dump_off + 1 + cfg->n_be > cb->args[4])
+		active = NULL;
+	if (!kcip_fill_svc(skb, NETLINK_CB(cb->skb).portid,
+			   cb->nlh->nlmsg_seq, NLM_F_MULTI, kn, svc, be_pos, cb,
+			   active ? &active[svc->dump_off] : NULL)) {
+		*idx = 1;
+		*be_pos = 0;
+	}
+}
+
 int kcip_nl_svc_dump(struct sk_buff *skb, struct netlink_callback *cb)
 {
 	struct kcip_net *kn = kcip_pernet(sock_net(skb->sk));
+	struct nlattr *only = kcip_dump_attr(cb, KCIP_A_SERVICE);
 	unsigned long idx = cb->args[0], i = 0;
 	const u64 *active = (const u64 *)cb->args[3];
 	u32 be_pos = cb->args[1], off = 0;
@@ -262,6 +309,10 @@ int kcip_nl_svc_dump(struct sk_buff *skb, struct netlink_callback *cb)
 		if (kcip_fill_generation(skb, cb, kn))
 			goto out;
 		cb->args[2] = 1;
+	}
+	if (only) {
+		kcip_svc_dump_one(skb, cb, kn, only, &idx, &be_pos);
+		goto out;
 	}
 	list_for_each_entry(svc, &kcip_tbl(kn)->list, list) {
 		const struct kcip_svc_cfg *cfg =

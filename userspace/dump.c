@@ -162,10 +162,12 @@ void table_free(struct table *t)
 }
 
 /*
- * Fill @t with every Service of the netns (@active: with active-flow
- * counts); prints its own errors.
+ * Fill @t with every Service of the netns, or only @only when not NULL
+ * (the kernel then dumps that one alone: @t is empty if it does not
+ * exist); @active: with active-flow counts.  Prints its own errors.
  */
-int dump_table(struct nl *nl, struct table *t, bool active)
+int dump_table(struct nl *nl, struct table *t, bool active,
+	       const struct svc_id *only)
 {
 	struct nlmsghdr *nlh;
 	int try, ret;
@@ -178,6 +180,13 @@ int dump_table(struct nl *nl, struct table *t, bool active)
 		/* active flows cost the kernel a conntrack walk: only for -s */
 		if (active)
 			mnl_attr_put_u32(nlh, KCIP_A_FLAGS, KCIP_OP_F_ACTIVE);
+		if (only) {
+			struct nlattr *nest;
+
+			nest = mnl_attr_nest_start(nlh, KCIP_A_SERVICE);
+			nl_put_svc_id(nlh, only);
+			mnl_attr_nest_end(nlh, nest);
+		}
 		ret = nl_dump(nl, nlh, dump_msg_cb, &d);
 		if (ret == -EINTR) {	/* NLM_F_DUMP_INTR */
 			d.intr = true;

@@ -225,7 +225,8 @@ void nl_put_backend(struct nlmsghdr *nlh, const struct endpoint *ep,
 		    const struct be_opts *o, bool change);
 
 /* dump.c */
-int dump_table(struct nl *nl, struct table *t, bool active);
+int dump_table(struct nl *nl, struct table *t, bool active,
+	       const struct svc_id *only);
 void table_free(struct table *t);
 struct service *table_find(struct table *t, const struct svc_id *id);
 

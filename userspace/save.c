@@ -104,7 +104,7 @@ int do_save(const struct opts *o, int argc, char **argv)
 	nl = nl_open(o->netns);
 	if (!nl)
 		return EXIT_FAIL;
-	if (dump_table(nl, &t, false)) {
+	if (dump_table(nl, &t, false, NULL)) {
 		nl_close(nl);
 		return EXIT_FAIL;
 	}

@@ -25,7 +25,7 @@ int show_services(const struct opts *o, const struct svc_id *only)
 	nl = nl_open(o->netns);
 	if (!nl)
 		return EXIT_FAIL;
-	if (dump_table(nl, &t, o->stats))
+	if (dump_table(nl, &t, o->stats, only))
 		goto out;
 
 	view = t;
