@@ -363,6 +363,14 @@ int kcip_stage_commit(struct net *net, struct kcip_stage *stage,
 		cond_resched();
 	}
 	counts->deleted = old->n_services - counts->changed - counts->unchanged;
+	/*
+	 * The same state again (a resync that found nothing to do): keep the
+	 * old table, its generation and the flows, and tell nobody.
+	 */
+	if (!kcip_restore_changed(counts)) {
+		kcip_table_release(new, old);
+		goto out;
+	}
 
 	if (new->n_services) {
 		err = kcip_hooks_need(net, extack);

@@ -13,7 +13,8 @@
 #    alone costs 0.2-0.3 s in the emulated VM, where the whole restore can
 #    take as little as 2.5 s;
 #  - "kcipctl save | kcipctl restore" at that size is a no-op: its summary
-#    says 0 added, 0 changed, 0 deleted, 10,000 unchanged, and "save"
+#    says 0 added, 0 changed, 0 deleted, 10,000 unchanged, the generation
+#    stays, and "save"
 #    prints the same before and after; the Service's counters stay;
 #  - traffic to a VIP in the middle of the table reaches its backends,
 #    before and after the changes.
@@ -198,6 +199,7 @@ grep -q -E '^backend add .* state terminating' "$SAVE1" ||
 	fail "save lost options of the restored file"
 
 # the pipe, as users write it: kcipctl save | kcipctl restore -
+gen0=$(generation_of "$node")
 if timed t_noop sh -c "\"\$0\" -n $node save | \"\$0\" -n $node -s restore -" "$KCIPCTL"; then
 	pass "kcipctl save | kcipctl -s restore - took $t_noop ms"
 else
@@ -208,6 +210,12 @@ if [ "$sum" = "0 0 0 $NSVC $NSVC $((NSVC * NBE))" ]; then
 	pass "save | restore is a no-op: $(cat "$TIMED_OUT")"
 else
 	fail "save | restore is not a no-op: $(cat "$TIMED_OUT")"
+fi
+gen1=$(generation_of "$node")
+if [ -n "$gen0" ] && [ "$gen0" = "$gen1" ]; then
+	pass "the no-op restore kept generation $gen0"
+else
+	fail "the no-op restore changed the generation: $gen0 -> $gen1"
 fi
 kcip -n "$node" save > "$SAVE2"
 if cmp -s "$SAVE1" "$SAVE2"; then
