@@ -7,7 +7,7 @@
  * and `backend add SERVICE BACKEND [OPTIONS]`, with blank lines and
  * `#` comments.  All of it is read and checked first (syntax, a Service or
  * a backend given twice, a backend whose Service has no `service add` line
- * above it): any error is reported as `FILE:LINE: message` and nothing is
+ * above it, backend weights adding up past the kernel's limit): any error is reported as `FILE:LINE: message` and nothing is
  * sent.  Then RESTORE_BEGIN, one RESTORE_SERVICE per Service with its
  * backends (a Service too big for one message goes on in more messages
  * flagged KCIP_OP_F_APPEND), many messages per send, and RESTORE_COMMIT.
@@ -45,6 +45,7 @@ struct rs_svc {
 	unsigned int line;
 	uint32_t first;		/* its backends: order[first .. first + nbe) */
 	uint32_t nbe;
+	uint64_t weights;	/* their sum: the kernel's limit is 2^32 - 1 */
 };
 
 struct rs_be {
@@ -282,6 +283,14 @@ static int line_backend(struct rs *rs, unsigned int line, int argc,
 		format_endpoint(&be->ep, ep, sizeof(ep));
 		errmsg("backend %s of service %s is given twice (first on line %u)",
 		       ep, id, rs->be[found].line);
+		return -1;
+	}
+	rs->svc[be->svc].weights += be->opts.set & OPT_BIT(KCIP_A_BE_WEIGHT) ?
+				    be->opts.weight : 1;
+	if (rs->svc[be->svc].weights > UINT32_MAX) {
+		format_service(&key.id, id, sizeof(id));
+		errmsg("the weights of service %s's backends add up to more than %" PRIu32,
+		       id, UINT32_MAX);
 		return -1;
 	}
 	rs->svc[be->svc].nbe++;

@@ -252,6 +252,9 @@ output "$PLAIN" service
 FAKE_SPLIT=1 output "$PLAIN" show
 FAKE_SPLIT=100 output "$PLAIN" show
 output "$(echo "$PLAIN" | sed -n 2,6p)" service show $SVC
+# the kernel dumps that Service alone, not the whole table
+sent "SERVICE_GET dump svc{ 1=0200 2=06 3=0a60000a 5=0050 } only (found)" service show $SVC
+sent "SERVICE_GET dump" show
 
 STATS='generation 18
 service 0.0.0.0:30100/sctp sched random affinity none traffic-policy cluster no-endpoints reject masquerade off
@@ -384,6 +387,11 @@ rsfails '4: service 10.96.0.10:80/tcp is given twice (first on line 1)' \
 	'service add 10.96.0.10:80/tcp\nservice add 10.96.0.11:80/tcp\n\nservice add 10.96.0.10:80/tcp sched rr\n'
 rsfails '3: backend 10.1.1.1:1 of service 10.96.0.10:80/tcp is given twice (first on line 2)' \
 	'service add 10.96.0.10:80/tcp\nbackend add 10.96.0.10:80/tcp 10.1.1.1:1\nbackend add 10.96.0.10:80/tcp 10.1.1.1:1 weight 2\n'
+# 65538 backends of weight 65535 add up to more than 2^32 - 1
+awk 'BEGIN { print "service add 10.96.0.10:80/tcp"
+	for (i = 0; i < 65538; i++)
+		printf "backend add 10.96.0.10:80/tcp 10.%d.%d.%d:1 weight 65535\n", int(i / 65536), int(i / 256) % 256, i % 256 }' >"$TMP/heavy"
+fails "$TMP/heavy:65539: the weights of service 10.96.0.10:80/tcp's backends add up to more than 4294967295" restore "$TMP/heavy"
 rsfails '1: service 10.96.0.10:80/tcp has no "service add" line above this backend' \
 	'backend add 10.96.0.10:80/tcp 10.1.1.1:1\nservice add 10.96.0.10:80/tcp\n'
 rsfails '2: backend [fd00::1]:1 is IPv6 but service 10.96.0.10:80/tcp is IPv4' \
@@ -518,13 +526,25 @@ output "service [fd00::10]:53/udp (sched rr, affinity clientip, traffic-policy l
 	explain udp '[fd00::1]:1000' '[fd00::10]:53'
 sent "EXPLAIN ex{ 1=0a00 2=11 4=fd000000000000000000000000000001 5=03e8 7=fd000000000000000000000000000010 8=0035 } -> 0" \
 	explain udp '[fd00::1]:1000' '[fd00::10]:53'
+succeeds service add 10.96.0.13:80/tcp sched rr retry on
+succeeds backend add 10.96.0.13:80/tcp 10.244.5.1:80
+succeeds backend add 10.96.0.13:80/tcp 10.244.5.2:80
+output "service 10.96.0.13:80/tcp (sched rr, affinity none): backend 10.244.5.1:80 (round robin, next in turn; 2 ready backends)" \
+	explain tcp 10.0.0.1:1 10.96.0.13:80
+FAKE_QUARANTINED=1 output "service 10.96.0.13:80/tcp (sched rr, affinity none): backend 10.244.5.1:80 (round robin, next in turn; 2 ready backends, 1 of them quarantined and passed over)" \
+	explain tcp 10.0.0.1:1 10.96.0.13:80
+FAKE_QUARANTINED=2 output "service 10.96.0.13:80/tcp (sched rr, affinity none): backend 10.244.5.1:80 (round robin, next in turn; 2 ready backends, all quarantined: the first choice stands)" \
+	explain tcp 10.0.0.1:1 10.96.0.13:80
+FAKE_QUARANTINED=1 output '{"result":"backend","reason":"rr","nodeport":false,"affinity":false,"eligible":2,"state":"ready","quarantined":1,"service":{"address":"10.96.0.13","port":80,"protocol":"tcp","family":"inet","sched":"rr","affinity":"none","affinity_timeout":10800,"traffic_policy":"cluster","no_endpoints":"reject","masquerade":false,"retry":true,"quarantine":10},"backend":{"address":"10.244.5.1","port":80,"weight":1,"state":"ready","local":false}}' \
+	-j explain tcp 10.0.0.1:1 10.96.0.13:80
+succeeds service del 10.96.0.13:80/tcp
 output "no service matches: the flow is not translated" explain sctp 10.0.0.1:1 10.96.0.10:80
 output '{"result":"no_service","nodeport":false,"affinity":false}' -j explain sctp 10.0.0.1:1 10.96.0.10:80
 output '{"result":"backend","reason":"rr","nodeport":true,"affinity":false,"eligible":1,"state":"ready","service":{"address":"0.0.0.0","port":30080,"protocol":"tcp","family":"inet","sched":"rr","affinity":"none","affinity_timeout":10800,"traffic_policy":"cluster","no_endpoints":"reject","masquerade":false,"retry":false,"quarantine":10},"backend":{"address":"10.244.3.1","port":80,"weight":1,"state":"ready","local":false}}' \
 	-j explain tcp 192.168.1.10:5555 192.168.1.1:30080
 output '{"result":"any","nodeport":false,"affinity":false,"eligible":2,"state":"terminating","service":{"address":"10.96.0.12","port":80,"protocol":"tcp","family":"inet","sched":"random","affinity":"none","affinity_timeout":10800,"traffic_policy":"cluster","no_endpoints":"reject","masquerade":false,"retry":false,"quarantine":10}}' \
 	-j explain tcp 10.0.0.1:1 10.96.0.12:80
-output '{"result":"no_endpoints","nodeport":false,"affinity":false,"eligible":0,"service":{"address":"fd00::10","port":53,"protocol":"udp","family":"inet6","sched":"rr","affinity":"clientip","affinity_timeout":60,"traffic_policy":"local","no_endpoints":"reject","masquerade":false,"retry":true,"quarantine":5}}' \
+output '{"result":"no_endpoints","nodeport":false,"affinity":false,"eligible":0,"quarantined":0,"service":{"address":"fd00::10","port":53,"protocol":"udp","family":"inet6","sched":"rr","affinity":"clientip","affinity_timeout":60,"traffic_policy":"local","no_endpoints":"reject","masquerade":false,"retry":true,"quarantine":5}}' \
 	-j explain udp '[fd00::1]:1000' '[fd00::10]:53'
 FAKE_AFFINITY=1 output '{"result":"backend","reason":"affinity","nodeport":false,"affinity":true,"eligible":1,"state":"terminating","service":{"address":"10.96.0.11","port":80,"protocol":"tcp","family":"inet","sched":"maglev","affinity":"clientip","affinity_timeout":10800,"traffic_policy":"cluster","no_endpoints":"reject","masquerade":true,"retry":false,"quarantine":10},"backend":{"address":"10.244.2.1","port":80,"weight":65535,"state":"terminating","local":false}}' \
 	-j explain tcp 10.0.0.1:40000 10.96.0.11:80
