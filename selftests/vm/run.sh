@@ -34,6 +34,10 @@
 #               tcg: under TCG it ran fork/exec-heavy shell work faster than
 #               "max" in most measurements here; rdrand seeds the kernel's
 #               RNG at boot, so getrandom() never blocks)
+#   VM_ICOUNT   QEMU -icount options, e.g. "shift=0,sleep=off": guest time
+#               counts instructions, for repeatable benchmarks (one TCG
+#               thread then runs every vCPU: much slower)
+#   VM_QEMU_ARGS  more QEMU arguments, split at blanks
 #   VM_OUT      directory for console.log and output.log (default: a new
 #               /tmp/kcip-vm.XXXXXX)
 #   VM_CMDLINE  extra kernel command line
@@ -304,6 +308,13 @@ kvm) accel=(-accel kvm -accel tcg,thread=multi -cpu "${VM_CPU:-max}") ;;
 tcg) accel=(-accel tcg,thread=multi -cpu "${VM_CPU:-qemu64,+rdrand}") ;;
 *) die "VM_ACCEL must be kvm or tcg" ;;
 esac
+# Instruction counting (repeatable timings) works with one TCG thread only.
+if [[ -n ${VM_ICOUNT-} ]]; then
+	[[ $VM_ACCEL = tcg ]] || die "VM_ICOUNT needs VM_ACCEL=tcg"
+	accel=(-accel tcg,thread=single -cpu "${VM_CPU:-qemu64,+rdrand}" -icount "$VM_ICOUNT")
+fi
+read -r -a extra_args <<<"${VM_QEMU_ARGS-}"
+accel+=("${extra_args[@]}")
 
 cmdline="console=ttyS0,115200 panic=-1 rdinit=/init printk.time=1 loglevel=7 log_buf_len=8M"
 cmdline+=" no_hash_pointers mitigations=off tsc=unstable"
