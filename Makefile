@@ -74,12 +74,6 @@ check:
 	$(MAKE) all selftests-build check-spec check-version check-docs
 	selftests/vm/run.sh $(TESTS)
 
-# tests kept out of `make check` for now (see selftests/Makefile)
-check-extra:
-	selftests/vm/deps.sh
-	$(MAKE) all selftests-build
-	selftests/vm/run.sh $$($(MAKE) -s -C selftests list-extra)
-
 demo: all
 	selftests/vm/deps.sh
 	selftests/vm/run.sh --cmd 'selftests/demo.sh'
@@ -148,4 +142,4 @@ clean:
 	$(MAKE) -C userspace clean
 	-$(MAKE) -C selftests clean
 
-.PHONY: check-extra check-spec all module module-debug kcipctl selftests-build module-install install style check demo clean
+.PHONY: check-spec all module module-debug kcipctl selftests-build module-install install style check demo clean
