@@ -263,14 +263,8 @@ int kcip_hooks_register(struct net *net)
 				    ARRAY_SIZE(kcip_count_ops));
 	if (err)
 		goto err_unreg;
-	err = kcip_retry_register(net);
-	if (err)
-		goto err_count;
 	return 0;
 
-err_count:
-	nf_unregister_net_hooks(net, kcip_count_ops,
-				ARRAY_SIZE(kcip_count_ops));
 err_unreg:
 	while (i--)
 		nf_nat_inet_unregister_fn(net, &kcip_nat_ops[i]);
@@ -280,9 +274,13 @@ err_unreg:
 
 void kcip_hooks_unregister(struct net *net)
 {
+	struct kcip_net *kn = kcip_pernet(net);
 	int i;
 
-	kcip_retry_unregister(net);
+	if (kn->retry_on) {
+		kcip_retry_unregister(net);
+		kn->retry_on = false;
+	}
 	nf_unregister_net_hooks(net, kcip_count_ops,
 				ARRAY_SIZE(kcip_count_ops));
 	for (i = 0; i < ARRAY_SIZE(kcip_nat_ops); i++)

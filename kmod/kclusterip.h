@@ -148,6 +148,7 @@ struct kcip_net {
 	struct kcip_table __rcu *tbl;
 	u64 generation;			/* bumped by every change */
 	bool hooks_on;			/* NAT hooks registered in this netns */
+	bool retry_on;			/* and retry's, retry.c */
 	struct list_head stages;	/* restores being staged, restore.c */
 	struct rhashtable affinity;	/* client -> backend, affinity.c */
 	atomic_t n_affinity;
@@ -207,11 +208,12 @@ void kcip_svc_free(struct kcip_service *svc);
 void kcip_svc_free_deferred(struct kcip_service *svc);
 
 /* service.c: single changes, under kcip_net.lock */
-int kcip_hooks_need(struct net *net, struct netlink_ext_ack *extack);
+int kcip_hooks_need(struct net *net, bool retry,
+		    struct netlink_ext_ack *extack);
 int kcip_svc_add(struct net *net, const struct kcip_svc_key *key,
 		 const struct kcip_svc_opts *opts,
 		 struct netlink_ext_ack *extack);
-int kcip_svc_change(struct kcip_net *kn, struct kcip_service *svc,
+int kcip_svc_change(struct net *net, struct kcip_service *svc,
 		    const struct kcip_svc_opts *opts,
 		    struct netlink_ext_ack *extack);
 void kcip_svc_del(struct net *net, struct kcip_service *svc);

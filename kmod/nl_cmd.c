@@ -85,7 +85,7 @@ int kcip_nl_svc_set(struct sk_buff *skb, struct genl_info *info)
 	err = kcip_parse_opts(tb, &opts, true, info->extack);
 	if (err)
 		goto out;
-	err = kcip_svc_change(kn, svc, &opts, info->extack);
+	err = kcip_svc_change(net, svc, &opts, info->extack);
 	if (!err)
 		kcip_notify(net, KCIP_CMD_SERVICE_SET, &key, &opts, NULL);
 out:

@@ -373,7 +373,7 @@ int kcip_stage_commit(struct net *net, struct kcip_stage *stage,
 	}
 
 	if (new->n_services) {
-		err = kcip_hooks_need(net, extack);
+		err = kcip_hooks_need(net, new->n_retry, extack);
 		if (err)
 			goto err_new;
 	}

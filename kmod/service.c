@@ -46,19 +46,34 @@ static int kcip_cfg_publish(struct kcip_net *kn, struct kcip_service *svc,
  * until the netns goes: TCP flows of a deleted Service are left to finish,
  * and nf_nat translates them only while someone holds its hooks.
  */
-int kcip_hooks_need(struct net *net, struct netlink_ext_ack *extack)
+int kcip_hooks_need(struct net *net, bool retry,
+		    struct netlink_ext_ack *extack)
 {
 	struct kcip_net *kn = kcip_pernet(net);
 	int err;
 
-	if (kn->hooks_on)
-		return 0;
-	err = kcip_hooks_register(net);
-	if (err) {
-		NL_SET_ERR_MSG(extack, "Cannot register the NAT hooks in this netns");
-		return err;
+	if (!kn->hooks_on) {
+		err = kcip_hooks_register(net);
+		if (err) {
+			NL_SET_ERR_MSG(extack,
+				       "Cannot register the NAT hooks in this netns");
+			return err;
+		}
+		kn->hooks_on = true;
 	}
-	kn->hooks_on = true;
+	/*
+	 * Retry's hooks see every packet: only from the first Service with
+	 * retry on, so that retry off costs nothing.  Kept like the others.
+	 */
+	if (retry && !kn->retry_on) {
+		err = kcip_retry_register(net);
+		if (err) {
+			NL_SET_ERR_MSG(extack,
+				       "Cannot register the retry hooks in this netns");
+			return err;
+		}
+		kn->retry_on = true;
+	}
 	return 0;
 }
 
@@ -95,7 +110,7 @@ int kcip_svc_add(struct net *net, const struct kcip_svc_key *key,
 	cfg->opts = *opts;
 	RCU_INIT_POINTER(svc->cfg, cfg);
 
-	err = kcip_hooks_need(net, extack);
+	err = kcip_hooks_need(net, opts->flags & KCIP_SVC_F_RETRY, extack);
 	if (err)
 		goto err_free;
 	err = kcip_table_insert(tbl, svc);
@@ -112,13 +127,18 @@ err_free:
 	return err;
 }
 
-int kcip_svc_change(struct kcip_net *kn, struct kcip_service *svc,
+int kcip_svc_change(struct net *net, struct kcip_service *svc,
 		    const struct kcip_svc_opts *opts,
 		    struct netlink_ext_ack *extack)
 {
+	struct kcip_net *kn = kcip_pernet(net);
 	const struct kcip_svc_cfg *old = kcip_cfg(kn, svc);
 	struct kcip_svc_cfg *cfg;
 	int err;
+
+	err = kcip_hooks_need(net, opts->flags & KCIP_SVC_F_RETRY, extack);
+	if (err)
+		return err;
 
 	cfg = kcip_cfg_dup(old, old->n_be, U32_MAX);
 	if (!cfg)

@@ -527,6 +527,20 @@ retry_vars()
 	done
 }
 
+# retry_service_restored ADDR PROTO [options]: the same, by "kcipctl
+# restore" (the whole state becomes that Service): a restore that brings
+# the netns's first Service with retry on must register retry's hooks too
+retry_service_restored()
+{
+	local addr=$1 proto=$2
+
+	shift 2
+	retry_vars "$addr" "$proto"
+	printf 'service add %s %s\nbackend add %s %s\nbackend add %s %s\nbackend add %s %s\n' \
+		"$S" "$*" "$S" "$B1" "$S" "$B2" "$S" "$B3" |
+		kcip -n "$node" restore - || fail "restore of $S"
+}
+
 # retry_service ADDR PROTO [options]: add that Service with every backend
 # of the topology, and set its retry_vars
 retry_service()

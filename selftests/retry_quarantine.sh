@@ -26,7 +26,8 @@ checktool "nft --version" "run test without nft"
 setup_topo 3
 start_servers tcp $RPORT
 
-retry_service "$VIP4" tcp sched rr retry on quarantine 3
+# by restore: the netns's first Service with retry on comes that way
+retry_service_restored "$VIP4" tcp sched rr retry on quarantine 3
 retry_stats_source
 
 # --------------------------------------------------------------- counters
