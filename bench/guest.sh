@@ -9,7 +9,7 @@
 #
 # Topology: one client namespace, one backend namespace, and one "node"
 # namespace per implementation between them (n_ct n_dnat n_ipt n_nft
-# n_ipvs n_kcip), each with its own rule set, all loaded at once, so that
+# n_ipvs n_kcip n_kcipr), each with its own rule set, all loaded at once, so that
 # the traffic measurements can be interleaved (A B C A B C ...).  The
 # client reaches node k from source 10.1.k.2 (policy routing); the backend
 # namespace answers on every endpoint address 10.128.0.0/10 (a local
@@ -33,8 +33,9 @@ KCB=$REPO/bench/out/kcbench
 RES=${KCIP_VM_RESULTS:-/tmp}/results.jsonl
 : >"$RES"
 
-IMPLS=(ct dnat ipt nft ipvs kcip)
-declare -A IDX=([ct]=1 [dnat]=2 [ipt]=3 [nft]=4 [ipvs]=5 [kcip]=6)
+# kcipr: kclusterip with "retry on" for every Service (its cost)
+IMPLS=(ct dnat ipt nft ipvs kcip kcipr)
+declare -A IDX=([ct]=1 [dnat]=2 [ipt]=3 [nft]=4 [ipvs]=5 [kcip]=6 [kcipr]=7)
 
 emit() { echo "$1" >>"$RES"; echo "# $1"; }
 log() { echo "# [$(date +%T) +${SECONDS}s] $*"; }
@@ -114,6 +115,7 @@ ct_timeouts() {
 active() { # impl n: is impl measured at size n
 	case $1 in
 	ct | dnat | kcip) return 0 ;;
+	kcipr) (($2 <= OTHERS_MAX)) ;;
 	nft) (($2 <= NFT_MAX && $2 <= OTHERS_MAX)) ;;
 	*) (($2 <= OTHERS_MAX)) ;;
 	esac
@@ -126,7 +128,7 @@ flush() {
 	ipt) nsx ipt iptables -t nat -F && nsx ipt iptables -t nat -X ;;
 	nft) nsx nft nft delete table ip kube-proxy 2>/dev/null ;;
 	ipvs) nsx ipvs ipvsadm -C && nsx ipvs ip link del kube-ipvs0 && nsx ipvs ip link add kube-ipvs0 type dummy ;;
-	kcip) nsx kcip kcipctl flush ;;
+	kcip | kcipr) nsx "$1" kcipctl flush ;;
 	esac
 	return 0
 }
@@ -144,6 +146,10 @@ load() {
 		nsx ipvs timeout "$LOAD_TIMEOUT" ipvsadm -R <"$d/ipvs.rules" || rc=$?
 		;;
 	kcip) nsx kcip timeout "$LOAD_TIMEOUT" kcipctl restore "$d/${f:-kcip.rules}" || rc=$? ;;
+	kcipr)
+		sed 's/^service add .*/& retry on/' "$d/kcip.rules" |
+			nsx kcipr timeout "$LOAD_TIMEOUT" kcipctl restore - || rc=$?
+		;;
 	esac
 	t1=$(now_ns)
 	((rc == 0)) && echo $(((t1 - t0) / 1000000)) || echo "-1"
@@ -201,7 +207,7 @@ emit "{\"kind\":\"noop\",\"ms\":$((($(now_ns) - t0) / 3000000))}"
 for n in $SIZES; do
 	d=$GEN/$n
 	log "=== $n Services x 10 backends"
-	for impl in ipt nft ipvs kcip; do
+	for impl in ipt nft ipvs kcip kcipr; do
 		active "$impl" "$n" || { flush "$impl"; continue; }
 		flush "$impl"
 		settle

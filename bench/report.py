@@ -12,10 +12,12 @@ import sys
 
 NAMES = {"ct": "floor: conntrack, no NAT", "dnat": "floor: one static DNAT rule",
          "ipt": "iptables (kube-proxy)", "nft": "nftables (kube-proxy)",
-         "ipvs": "IPVS (kube-proxy)", "kcip": "kclusterip"}
-ORDER = ["ct", "dnat", "ipt", "nft", "ipvs", "kcip"]
+         "ipvs": "IPVS (kube-proxy)", "kcip": "kclusterip",
+         "kcipr": "kclusterip, retry on"}
+ORDER = ["ct", "dnat", "ipt", "nft", "ipvs", "kcip", "kcipr"]
 SHORT = {"ct": "conntrack floor", "dnat": "static DNAT floor", "ipt": "iptables",
-         "nft": "nftables", "ipvs": "IPVS", "kcip": "kclusterip"}
+         "nft": "nftables", "ipvs": "IPVS", "kcip": "kclusterip",
+         "kcipr": "kclusterip retry on"}
 
 
 def med(v):
@@ -211,6 +213,16 @@ def markdown(out, title):
                 s = e.get("spread_pct")
                 L.append(f"| {NAMES[impl]} | {e['median']/1e9:.2f}" + (f" (±{s/2:.0f}%)" if s is not None else "") + " |")
         L.append("")
+    rr = []
+    for n in sizes:
+        for key, what in (("tcp", "TCP conn/s"), ("udp", "UDP flows/s"), ("tput", "throughput")):
+            a, b = g(out, "kcipr", n, key, "median"), g(out, "kcip", n, key, "median")
+            if a and b:
+                rr.append(f"{what} at {n:,}: {a / b:.2f}")
+    if rr:
+        L += ["## The cost of retry on", "",
+              "kclusterip with `retry on` on every Service, over kclusterip with retry off "
+              "(off, the retry hooks are not registered: no cost at all): " + "; ".join(rr) + ".", ""]
     L += ["## Kernel memory (Slab + VmallocUsed + Percpu delta of the bulk load)", ""]
     L.append("| implementation | " + " | ".join(f"{n:,}" for n in sizes) + " |")
     L.append("|---|" + "---|" * len(sizes))
@@ -268,6 +280,8 @@ def plots(out, prefix):
             cmds.append("set yrange [0:*]")
         plotl = []
         for impl in ORDER:
+            if key == "load_ms" and impl == "kcipr":
+                continue	# the same load as kcip
             pts = []
             for n in out["sizes"]:
                 v = g(out, impl, n, key)
