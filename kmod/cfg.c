@@ -13,18 +13,29 @@
 
 #include "kclusterip.h"
 
+/*
+ * The header and the arrays are two allocations: kmalloc rounds each up
+ * to a power of two, and one block of both came to 1 KiB for 10 backends
+ * where these two take 128 + 512 bytes.
+ */
 struct kcip_svc_cfg *kcip_cfg_alloc(u32 n_be)
 {
 	struct kcip_svc_cfg *cfg;
 	size_t size;
 
-	/* be[n_be], then pick[n_be] and cum[n_be] */
-	size = size_add(struct_size(cfg, be, n_be),
-			array_size(2 * sizeof(u32), n_be));
-	cfg = kvzalloc(size, GFP_KERNEL_ACCOUNT);
+	cfg = kzalloc(sizeof(*cfg), GFP_KERNEL_ACCOUNT);
 	if (!cfg)
 		return NULL;
 	cfg->n_be = n_be;
+	if (!n_be)
+		return cfg;
+	/* be[n_be], then pick[n_be] and cum[n_be] */
+	size = array_size(sizeof(*cfg->be) + 2 * sizeof(u32), n_be);
+	cfg->be = kvzalloc(size, GFP_KERNEL_ACCOUNT);
+	if (!cfg->be) {
+		kfree(cfg);
+		return NULL;
+	}
 	cfg->pick = (u32 *)&cfg->be[n_be];
 	cfg->cum = cfg->pick + n_be;
 	return cfg;
@@ -36,7 +47,8 @@ void kcip_cfg_free(struct kcip_svc_cfg *cfg)
 	free_percpu(cfg->dead_stats);
 	kvfree(cfg->maglev);
 	kvfree(cfg->rr_seq);
-	kvfree(cfg);
+	kvfree(cfg->be);
+	kfree(cfg);
 }
 
 static void kcip_cfg_free_rcu(struct rcu_head *head)
@@ -148,7 +160,8 @@ bool kcip_cfg_same(const struct kcip_svc_cfg *a, const struct kcip_svc_cfg *b)
 	return true;
 }
 
-void kcip_stats_sum(const struct kcip_stats __percpu *stats,
+/* The sums of the first @n counters (KCIP_C_BE_MAX for a backend). */
+void kcip_stats_sum(const struct kcip_stats __percpu *stats, unsigned int n,
 		    struct kcip_stats_sum *sum)
 {
 	int cpu, i;
@@ -161,20 +174,24 @@ void kcip_stats_sum(const struct kcip_stats __percpu *stats,
 
 		do {
 			start = u64_stats_fetch_begin(&s->syncp);
-			for (i = 0; i < KCIP_C_MAX; i++)
+			for (i = 0; i < n; i++)
 				c[i] = u64_stats_read(&s->c[i]);
 		} while (u64_stats_fetch_retry(&s->syncp, start));
-		for (i = 0; i < KCIP_C_MAX; i++)
+		for (i = 0; i < n; i++)
 			sum->c[i] += c[i];
 	}
 }
 
-struct kcip_stats __percpu *kcip_stats_alloc(void)
+/* @n counters: KCIP_C_MAX for a Service, KCIP_C_BE_MAX for a backend. */
+struct kcip_stats __percpu *kcip_stats_alloc(unsigned int n)
 {
 	struct kcip_stats __percpu *stats;
 	int cpu;
 
-	stats = alloc_percpu_gfp(struct kcip_stats, GFP_KERNEL_ACCOUNT);
+	stats = __alloc_percpu_gfp(sizeof(struct kcip_stats) +
+				   n * sizeof(u64_stats_t),
+				   __alignof__(struct kcip_stats),
+				   GFP_KERNEL_ACCOUNT);
 	if (!stats)
 		return NULL;
 	for_each_possible_cpu(cpu)

@@ -30,21 +30,26 @@ struct kcip_svc_key {
 	u8 proto;
 };
 
+/*
+ * A backend has the first KCIP_C_BE_MAX counters, a Service all of them:
+ * per-CPU memory is counted per backend times the number of CPUs.
+ */
 enum kcip_counter {
 	KCIP_C_NEW_FLOWS,
-	KCIP_C_REJECTS,
-	KCIP_C_DROPS,
 	KCIP_C_PACKETS,
 	KCIP_C_BYTES,
 	KCIP_C_FAILURES,	/* backend: failures seen by retry */
+	KCIP_C_BE_MAX,
+	KCIP_C_REJECTS = KCIP_C_BE_MAX,
+	KCIP_C_DROPS,
 	KCIP_C_RETRIES,		/* Service: flows sent to another backend */
 	KCIP_C_MAX
 };
 
-/* Per-CPU counters of a Service or a backend. */
+/* Per-CPU counters of a Service or a backend: as many as it has. */
 struct kcip_stats {
-	u64_stats_t c[KCIP_C_MAX];
 	struct u64_stats_sync syncp;
+	u64_stats_t c[];
 };
 
 struct kcip_stats_sum {
@@ -119,7 +124,7 @@ struct kcip_svc_cfg {
 	struct kcip_stats __percpu *dead_stats;
 	u32 *pick;
 	u32 *cum;
-	struct kcip_backend be[];
+	struct kcip_backend *be;	/* n_be, then pick[] and cum[] */
 };
 
 struct kcip_service {
@@ -190,8 +195,8 @@ int kcip_be_cmp(const union nf_inet_addr *a1, __be16 p1,
 		const union nf_inet_addr *a2, __be16 p2);
 int kcip_be_index(const struct kcip_svc_cfg *cfg,
 		  const union nf_inet_addr *addr, __be16 port);
-struct kcip_stats __percpu *kcip_stats_alloc(void);
-void kcip_stats_sum(const struct kcip_stats __percpu *stats,
+struct kcip_stats __percpu *kcip_stats_alloc(unsigned int n);
+void kcip_stats_sum(const struct kcip_stats __percpu *stats, unsigned int n,
 		    struct kcip_stats_sum *sum);
 
 /* table.c: a table of Services */

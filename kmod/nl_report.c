@@ -30,7 +30,7 @@ static int kcip_put_stats(struct sk_buff *skb, int type,
 	struct kcip_stats_sum sum;
 	struct nlattr *nest;
 
-	kcip_stats_sum(stats, &sum);
+	kcip_stats_sum(stats, svc ? KCIP_C_MAX : KCIP_C_BE_MAX, &sum);
 	nest = nla_nest_start(skb, type);
 	if (!nest)
 		return -EMSGSIZE;

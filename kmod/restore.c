@@ -246,7 +246,7 @@ static struct kcip_service *kcip_stage_build(struct kcip_stage_svc *ss,
 		svc->stats = old->stats;
 		atomic_set(&svc->rr_next, atomic_read(&old->rr_next));
 	} else {
-		svc->stats = kcip_stats_alloc();
+		svc->stats = kcip_stats_alloc(KCIP_C_MAX);
 		if (!svc->stats) {
 			err = -ENOMEM;
 			goto err_svc;
@@ -265,7 +265,7 @@ static struct kcip_service *kcip_stage_build(struct kcip_stage_svc *ss,
 
 		cfg->be[i] = ss->be[i];
 		cfg->be[i].stats = j >= 0 ? ocfg->be[j].stats :
-					    kcip_stats_alloc();
+					    kcip_stats_alloc(KCIP_C_BE_MAX);
 		if (j >= 0 && ocfg->be[j].state == cfg->be[i].state)
 			cfg->be[i].quarantined_until =
 				READ_ONCE(ocfg->be[j].quarantined_until);

@@ -101,7 +101,7 @@ int kcip_svc_add(struct net *net, const struct kcip_svc_key *key,
 	if (!svc)
 		return -ENOMEM;
 	svc->key = *key;
-	svc->stats = kcip_stats_alloc();
+	svc->stats = kcip_stats_alloc(KCIP_C_MAX);
 	cfg = kcip_cfg_alloc(0);
 	if (!svc->stats || !cfg) {
 		err = -ENOMEM;
@@ -208,7 +208,7 @@ int kcip_be_add(struct kcip_net *kn, struct kcip_service *svc,
 	memcpy(&cfg->be[pos + 1], &old->be[pos],
 	       (old->n_be - pos) * sizeof(*cfg->be));
 	cfg->be[pos] = *be;
-	cfg->be[pos].stats = kcip_stats_alloc();
+	cfg->be[pos].stats = kcip_stats_alloc(KCIP_C_BE_MAX);
 	if (!cfg->be[pos].stats) {
 		err = -ENOMEM;
 		goto err_free;
