@@ -74,6 +74,12 @@ check:
 	$(MAKE) all selftests-build check-spec check-version check-docs
 	selftests/vm/run.sh $(TESTS)
 
+# The suite on a debug kernel (KASAN, kmemleak, lockdep...), built once per
+# machine and cached: see selftests/debug/check.sh.
+check-debug:
+	selftests/vm/deps.sh
+	selftests/debug/check.sh $(TESTS)
+
 demo: all
 	selftests/vm/deps.sh
 	selftests/vm/run.sh --cmd 'selftests/demo.sh'
@@ -142,4 +148,4 @@ clean:
 	$(MAKE) -C userspace clean
 	-$(MAKE) -C selftests clean
 
-.PHONY: check-spec all module module-debug kcipctl selftests-build module-install install style check demo clean
+.PHONY: check-debug check-spec all module module-debug kcipctl selftests-build module-install install style check demo clean

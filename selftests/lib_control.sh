@@ -144,6 +144,10 @@ snap() { kcip -n "$1" -s show | normalize_show; }
 #       or "errno ..."; exit: exits without a word to the kernel.  (To
 #       kill it, start it with ip netns exec directly: kcip_nl in the
 #       background is a subshell whose pid is not python's.)
+#   failslab COUNT
+#       COUNT adds and restores with FAILSLAB on for this process while each
+#       request is in the kernel; checks all-or-nothing after each; prints
+#       "failslab COUNT attempts: A ok F failed L lost B bad"
 #   time-backends SERVICE NET COUNT
 #       COUNT backend adds (10.NET.0.i:8080) then COUNT dels, one request
 #       each on one socket; prints "add MEDIAN_MS MIN_MS del MEDIAN_MS MIN_MS"
@@ -270,6 +274,118 @@ def verdict(err, text):
     return "errno %s: %s" % (errno.errorcode.get(err, str(err)), text)
 
 
+SERVICE_GET, NLM_F_DUMP = 4, 0x300
+
+
+def n_backends(nl, sid):
+    """backends of Service sid in the kernel, -1 when it does not exist"""
+    err, text, replies = nl.batch([(SERVICE_GET, nest(A_SERVICE, svc_id(sid)))])
+    if err:
+        return -1
+    data = attrs(attrs(replies[0][4:])[A_SERVICE]).get(SVC_BACKENDS, b"")
+    n = 0
+    while len(data) >= 4:           # one nest per backend, all of one type
+        ln = struct.unpack_from("H", data)[0]
+        if ln < 4:
+            break
+        n += 1
+        data = data[(ln + 3) & ~3:]
+    return n
+
+
+def failslab(nl, count):
+    """count attempts (Service add, backend add, restore of 4 Services x 8
+    backends) with failslab on for this process alone while the request is
+    in the kernel (not while python reads files); after each, with it off,
+    check that the state is the old one or the asked one, never a mix"""
+    fail = os.open("/proc/self/make-it-fail", os.O_WRONLY)
+    nl.s.settimeout(30)
+    # every page of python mapped now: a page fault while failslab is on
+    # would read it over 9p in the test VM, with failing allocations
+    import ctypes
+    ctypes.CDLL(None, use_errno=True).mlockall(1)       # MCL_CURRENT
+    n_backends(nl, "10.97.0.1:80/tcp")
+    model = {}                      # Service -> backends
+    res = {"ok": 0, "failed": 0, "lost": 0, "bad": 0}
+    why = {}
+    for k in range(count):
+        kind = k % 3
+        if kind == 0:
+            sid = "10.97.%d.%d:80/tcp" % (k // 250 + 1, k % 250 + 1)
+            want = dict(model)
+            want[sid] = 0
+            msgs = [(SERVICE_NEW, nest(A_SERVICE, svc_id(sid)))]
+        elif kind == 1:
+            sid = sorted(model)[-1] if model else "10.97.0.1:80/tcp"
+            want = dict(model)
+            want[sid] = model.get(sid, 0) + 1
+            msgs = [(BACKEND_NEW, nest(A_SERVICE, svc_id(sid)) +
+                     backend("10.244.9.%d:8080" % (k % 250 + 1)))]
+        else:
+            want = {}
+            msgs = [(RESTORE_BEGIN, b"")]
+            for j in range(4):
+                sid = "10.98.%d.%d:80/tcp" % (k // 250, j + 1)
+                want[sid] = 8
+                bes = b"".join(backend("10.244.%d.%d:8080" % (b + 1, k % 250 + 1))
+                               for b in range(8))
+                msgs.append((RESTORE_SERVICE,
+                             nest(A_SERVICE, svc_id(sid), nest(SVC_BACKENDS, bes))))
+            msgs.append((RESTORE_COMMIT, b""))
+        os.write(fail, b"1")
+        try:
+            err = 0
+            for m in msgs:
+                err = nl.one(*m)[0]
+                if err:
+                    break
+        except OSError:
+            err = -1                # the answer itself was lost
+        finally:
+            while True:
+                try:
+                    os.write(fail, b"0")
+                    break
+                except OSError:
+                    pass
+        if err == -1:
+            # a new socket: the old one may hold a stage or a stale answer
+            nl.s.close()
+            nl = Genl()
+            nl.s.settimeout(30)
+            res["lost"] += 1
+        elif err:
+            res["failed"] += 1
+            why[err] = why.get(err, 0) + 1
+        else:
+            res["ok"] += 1
+        old = {sid: n_backends(nl, sid) for sid in model}
+        new = {sid: n_backends(nl, sid) for sid in want}
+        if kind == 2:
+            gone = all(v == -1 for sid, v in new.items() if sid not in model)
+            was = all(old[sid] == model[sid] for sid in model)
+            now = all(new[sid] == want[sid] for sid in want) and \
+                all(old[sid] == -1 for sid in model if sid not in want)
+        else:
+            was = all(old[sid] == model[sid] for sid in model) and \
+                all(new[sid] == model.get(sid, -1) for sid in want)
+            gone = True
+            now = all(new[sid] == want[sid] for sid in want)
+        if now and (err == 0 or err == -1):
+            model = want
+        elif was and gone and err != 0:
+            pass
+        else:
+            res["bad"] += 1
+            print("attempt %d (kind %d, errno %d): neither the old state nor the new one" % (k, kind, err))
+            model = {sid: v for sid, v in {**old, **new}.items() if v >= 0}
+    print("failslab %d attempts: %d ok %d failed %d lost %d bad (errors: %s)" %
+          (count, res["ok"], res["failed"], res["lost"], res["bad"],
+           " ".join("%s x%d" % (errno.errorcode.get(e, str(e)), n)
+                    for e, n in sorted(why.items())) or "none"))
+    return 1 if res["bad"] else 0
+
+
 def main(argv):
     nl = Genl()
     mode = argv[0]
@@ -310,6 +426,8 @@ def main(argv):
             print(verdict(*nl.one(RESTORE_ABORT, b"")))
         elif then == "exit":
             os._exit(0)
+    elif mode == "failslab":
+        return failslab(nl, int(argv[1]))
     elif mode == "time-backends":
         sid, net, count = argv[1], int(argv[2]), int(argv[3])
         res = {}

@@ -13,7 +13,8 @@
 
 source "$(dirname "$0")/lib.sh"
 
-ROUNDS=${ROUNDS:-3}
+# KCIP_NETNS_ROUNDS: make check-debug runs 100
+ROUNDS=${KCIP_NETNS_ROUNDS:-${ROUNDS:-3}}
 
 kcip_require
 checktool "conntrack -V" "run test without conntrack"
@@ -114,9 +115,11 @@ round()
 	return 0
 }
 
+((ROUNDS <= 250)) || ROUNDS=250	# addresses 10.0.ROUND.0/24
 for i in $(seq 1 "$ROUNDS"); do
 	round "$i" $((i % 2 == 0 ? 1 : 0)) || fail "round $i setup"
 done
+log_info "netns create, program, traffic, delete: $ROUNDS rounds"
 
 if grep -q '^kclusterip ' /proc/modules; then
 	pass "module still loaded"

@@ -27,6 +27,9 @@
 #   KVER        guest kernel release (default: the newest /lib/modules/KVER
 #               that has /boot/vmlinuz-KVER)
 #   KERNEL      kernel image (default /boot/vmlinuz-$KVER)
+#   VM_MODDIR   its module tree (default /lib/modules/$KVER): for a kernel
+#               built here, the modules_install output (make check-debug)
+#   KCIP_KO     the kclusterip.ko to install (default kmod/kclusterip.ko)
 #   VM_TIMEOUT  seconds for the whole run (default 2700)
 #   VM_MEM      guest memory (default 2G); VM_SMP vCPUs (default 2)
 #   VM_ACCEL    kvm or tcg (default: kvm when /dev/kvm is usable, else tcg)
@@ -131,7 +134,7 @@ if [[ $MODE = print-kver ]]; then
 	exit 0
 fi
 KERNEL=${KERNEL:-/boot/vmlinuz-$KVER}
-MODDIR=/lib/modules/$KVER
+MODDIR=${VM_MODDIR:-/lib/modules/$KVER}
 [[ -r $KERNEL ]] || die "cannot read the kernel image $KERNEL (as root? Debian's /boot/vmlinuz-* is mode 0600)"
 
 for tool in qemu-system-x86_64 busybox timeout; do
@@ -266,7 +269,7 @@ printf '%s' "$REPO" >"$SHARE/repo"
 # the guest takes ~25 s; here, on a tree of symlinks, well under 1 s).  Only
 # files are written, all under $OUT: nothing touches the host's kernel.
 prepare_module() {
-	local ko=$REPO/kmod/kclusterip.ko root mods f vermagic
+	local ko=${KCIP_KO:-$REPO/kmod/kclusterip.ko} root mods f vermagic
 
 	[[ -f $ko ]] || return 0
 	vermagic=$(modinfo -F vermagic "$ko" 2>/dev/null || true)
@@ -287,6 +290,13 @@ prepare_module() {
 	for f in "$mods"/modules.*; do
 		[[ -L $f ]] || cp "$f" "$SHARE/modules/"
 	done
+	# a kernel of our own (VM_MODDIR) has no tree in the guest's root: its
+	# list of built-in modules, for modprobe, comes along
+	if [[ $MODDIR != "/lib/modules/$KVER" ]]; then
+		for f in modules.builtin modules.builtin.modinfo modules.order; do
+			[[ -e $MODDIR/$f ]] && cp "$MODDIR/$f" "$SHARE/modules/"
+		done
+	fi
 	cp "$ko" "$SHARE/modules/kclusterip.ko"
 	rm -rf "$root"
 }

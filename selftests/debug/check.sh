@@ -1,0 +1,66 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# selftests/debug/check.sh [TESTS...] (`make check-debug`): the whole
+# selftest suite and the stress tests on the debug kernel (KASAN, kmemleak,
+# lockdep, PROVE_RCU, DEBUG_NET, netns refcount tracking, FAILSLAB), in the
+# test VM.  Any kernel report on the console fails the run, and so does
+# anything kmemleak holds at the end.
+#
+#  1. selftests/debug/kernel.sh: the debug kernel, built once per machine
+#     (cached outside the clone, keyed by its configuration);
+#  2. kclusterip built against that kernel in a scratch copy of kmod/ (the
+#     tree's own kmod/kclusterip.ko stays the stock kernel's);
+#  3. selftests/vm/run.sh on that kernel, with the stress sizes below.
+#
+# Environment: what selftests/vm/run.sh takes (VM_TIMEOUT, default 7200
+# here; VM_MEM, default 3G: KASAN needs room), KCIP_DEBUG_CACHE, and the
+# stress sizes (defaults for this suite):
+#   KCIP_FUZZ_N=200000      netlink messages fuzzed (nl_fuzz.sh)
+#   KCIP_CHURN_OPS=3000     configuration changes under traffic (stress_churn.sh)
+#   KCIP_NETNS_ROUNDS=100   netns create/program/traffic/delete (netns_delete.sh)
+#   KCIP_RMMOD_CYCLES=10    rmmod/modprobe under traffic (rmmod_traffic.sh)
+#   KCIP_FAILSLAB_N=300     add/restore attempts under FAILSLAB (stress_failslab.sh)
+
+set -euo pipefail
+REPO=$(cd "$(dirname "$0")/../.." && pwd -P)
+cd "$REPO"
+
+t0=$SECONDS
+DIR=$(selftests/debug/kernel.sh)
+KVER=$(cat "$DIR/release")
+echo "check-debug: kernel $KVER from $DIR (built in $(cat "$DIR/build-seconds") s)"
+
+# the module, against the debug tree, outside the working tree
+MOD=$DIR/kclusterip-build
+rm -rf "$MOD"
+mkdir -p "$MOD"
+cp -r Kbuild kmod uapi "$MOD/"
+rm -f "$MOD"/kmod/*.o "$MOD"/kmod/*.ko "$MOD"/kmod/*.mod* "$MOD"/kmod/.*.cmd
+make -s -C "$DIR/build" M="$MOD" modules
+echo "check-debug: module built against $KVER"
+
+# kcipctl and the test helpers as usual (they do not depend on the kernel)
+make -s kcipctl selftests-build
+
+export KERNEL=$DIR/build/arch/x86/boot/bzImage KVER
+export VM_MODDIR=$DIR/mods/lib/modules/$KVER
+export KCIP_KO=$MOD/kmod/kclusterip.ko
+export KCIP_KMEMLEAK=1
+export VM_TIMEOUT=${VM_TIMEOUT:-7200} VM_MEM=${VM_MEM:-3G}
+# KASAN already checks every access: slub_debug would only slow it down
+export VM_SLUB_DEBUG=${VM_SLUB_DEBUG-}
+export KCIP_FUZZ_N=${KCIP_FUZZ_N:-200000}
+export KCIP_CHURN_OPS=${KCIP_CHURN_OPS:-3000}
+export KCIP_NETNS_ROUNDS=${KCIP_NETNS_ROUNDS:-100}
+export KCIP_RMMOD_CYCLES=${KCIP_RMMOD_CYCLES:-10}
+export KCIP_FAILSLAB_N=${KCIP_FAILSLAB_N:-300}
+# every test is several times slower under KASAN and lockdep
+export KCIP_TEST_TIMEOUT=${KCIP_TEST_TIMEOUT:-2400}
+
+# every test, then those only this kernel can run
+(($#)) || set -- $(make -s -C selftests list-debug)
+rc=0
+selftests/vm/run.sh "$@" || rc=$?
+echo "check-debug: took $((SECONDS - t0)) s (kernel build included when it ran)"
+exit "$rc"
