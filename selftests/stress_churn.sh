@@ -3,7 +3,7 @@
 #
 # Configuration churn under traffic on every CPU.  While clients (two per
 # CPU, TCP and UDP, IPv4 and IPv6) open flows to a pool of VIPs all the
-# time, $KCIP_CHURN_OPS (300; make check-debug: 3000) random changes hit
+# time, $KCIP_CHURN_OPS (200; make check-debug: 3000) random changes hit
 # those same Services: Service add, delete and change (scheduler,
 # affinity, retry, traffic policy), backend add, delete and change (weight,
 # state), and every 25th a whole restore of a random state.  Refusals
@@ -17,7 +17,7 @@
 
 source "$(dirname "$0")/lib.sh"
 
-OPS=${KCIP_CHURN_OPS:-300}
+OPS=${KCIP_CHURN_OPS:-200}
 
 kcip_require
 setup_topo 3
@@ -29,7 +29,10 @@ VIPS=("${V4[@]}" "${V6[@]}")
 STOP=$(mktemp_file)
 ERRS=$(mktemp_file)
 
-# traffic: two clients per CPU, spread over the VIPs and protocols
+# traffic: two clients per CPU, spread over the VIPs and protocols, until
+# STOP exists (mktemp_file made it)
+rm -f "$STOP"
+CLIENTS=()
 ncpu=$(nproc)
 k=0
 for _ in $(seq 1 $((2 * ncpu))); do
@@ -38,59 +41,62 @@ for _ in $(seq 1 $((2 * ncpu))); do
 	((k % 2)) && proto=udp
 	ip netns exec "$client" python3 -S "$LIBDIR/kcip_client.py" --proto "$proto" \
 		--until "$STOP" --expect any --timeout 0.5 --size 200 "$vip" 80 > /dev/null &
+	CLIENTS+=($!)
 	BG_PIDS+=($!)
 	k=$((k + 1))
 done
 log "traffic: $((2 * ncpu)) clients on $ncpu CPUs"
 
-rnd() { echo $((RANDOM % $1)); }
-pick_svc()
+# The pickers set variables rather than print: a subshell per choice
+# would cost more than the change itself in an emulated VM.
+pick_svc()	# -> SVC
 {
-	local vip=${VIPS[$(rnd ${#VIPS[@]})]} proto=tcp
+	local vip=${VIPS[RANDOM % ${#VIPS[@]}]} proto=tcp
 
-	(($(rnd 2))) && proto=udp
-	svc "$vip" 80 "$proto"
-}
-pick_be()
-{
-	local s=$1 i=$(($(rnd 3) + 1))
-
-	case $s in
-	\[*) be "$(be_addr6 "$i")" 8080 ;;
-	*) be "$(be_addr4 "$i")" 8080 ;;
+	((RANDOM % 2)) && proto=udp
+	case $vip in
+	*:*) SVC=[$vip]:80/$proto ;;
+	*) SVC=$vip:80/$proto ;;
 	esac
 }
-svc_opts()
+pick_be()	# SERVICE -> BE
 {
-	local o=()
+	local i=$((RANDOM % 3 + 1))
 
-	case $(rnd 3) in
-	0) o+=(sched random) ;;
-	1) o+=(sched rr) ;;
-	2) o+=(sched maglev) ;;
+	case $1 in
+	\[*) BE=[fd00:244:$i::2]:8080 ;;
+	*) BE=10.244.$i.2:8080 ;;
 	esac
-	case $(rnd 3) in
-	0) o+=(affinity clientip timeout $(($(rnd 60) + 1))) ;;
-	1) o+=(affinity none) ;;
-	esac
-	case $(rnd 3) in
-	0) o+=(retry on quarantine $(($(rnd 5) + 1))) ;;
-	1) o+=(retry off) ;;
-	esac
-	(($(rnd 4) == 0)) && o+=(traffic-policy cluster)
-	echo "${o[*]}"
 }
-be_opts()
+svc_opts()	# -> SOPTS (an array)
 {
-	local o=()
-
-	(($(rnd 2))) && o+=(weight $(rnd 5))
-	case $(rnd 4) in
-	0) o+=(state ready) ;;
-	1) o+=(state terminating) ;;
-	2) o+=(state down) ;;
+	SOPTS=()
+	case $((RANDOM % 3)) in
+	0) SOPTS+=(sched random) ;;
+	1) SOPTS+=(sched rr) ;;
+	2) SOPTS+=(sched maglev) ;;
 	esac
-	echo "${o[*]}"
+	case $((RANDOM % 3)) in
+	0) SOPTS+=(affinity clientip timeout $((RANDOM % 60 + 1))) ;;
+	1) SOPTS+=(affinity none) ;;
+	esac
+	case $((RANDOM % 3)) in
+	0) SOPTS+=(retry on quarantine $((RANDOM % 5 + 1))) ;;
+	1) SOPTS+=(retry off) ;;
+	esac
+	((RANDOM % 4 == 0)) && SOPTS+=(traffic-policy cluster)
+	return 0
+}
+be_opts()	# -> BOPTS (an array)
+{
+	BOPTS=()
+	((RANDOM % 2)) && BOPTS+=(weight $((RANDOM % 5)))
+	case $((RANDOM % 4)) in
+	0) BOPTS+=(state ready) ;;
+	1) BOPTS+=(state terminating) ;;
+	2) BOPTS+=(state down) ;;
+	esac
+	return 0
 }
 random_state()
 {
@@ -98,43 +104,53 @@ random_state()
 
 	for vip in "${VIPS[@]}"; do
 		for proto in tcp udp; do
-			(($(rnd 3))) || continue
-			s=$(svc "$vip" 80 "$proto")
-			echo "service add $s $(svc_opts)"
+			((RANDOM % 3)) || continue
+			case $vip in
+			*:*) s=[$vip]:80/$proto ;;
+			*) s=$vip:80/$proto ;;
+			esac
+			svc_opts
+			echo "service add $s ${SOPTS[*]}"
 			for i in 1 2 3; do
-				(($(rnd 3))) || continue
+				((RANDOM % 3)) || continue
 				case $vip in
-				*:*) echo "backend add $s $(be "$(be_addr6 "$i")" 8080) $(be_opts)" ;;
-				*) echo "backend add $s $(be "$(be_addr4 "$i")" 8080) $(be_opts)" ;;
+				*:*) BE=[fd00:244:$i::2]:8080 ;;
+				*) BE=10.244.$i.2:8080 ;;
 				esac
+				be_opts
+				echo "backend add $s $BE ${BOPTS[*]}"
 			done
 		done
 	done
 }
 
-# op: one random change; prints ok, refused or failed
+# op: one random change; sets RESULT to ok, refused or failed
 op()
 {
-	local s b out
-	# shellcheck disable=SC2046 # the options are words
-	case $(rnd 8) in
-	0) s=$(pick_svc); out=$(kcip -n "$node" service add "$s" $(svc_opts) 2>&1) ;;
-	1) s=$(pick_svc); out=$(kcip -n "$node" service del "$s" 2>&1) ;;
-	2) s=$(pick_svc); out=$(kcip -n "$node" service change "$s" $(svc_opts) 2>&1) ;;
-	3 | 4) s=$(pick_svc); b=$(pick_be "$s")
-		out=$(kcip -n "$node" backend add "$s" "$b" $(be_opts) 2>&1) ;;
-	5) s=$(pick_svc); b=$(pick_be "$s")
-		out=$(kcip -n "$node" backend del "$s" "$b" $( (($(rnd 2))) && echo flush) 2>&1) ;;
-	6 | 7) s=$(pick_svc); b=$(pick_be "$s")
-		out=$(kcip -n "$node" backend change "$s" "$b" weight $(rnd 4) 2>&1) ;;
+	local out rc
+
+	pick_svc
+	pick_be "$SVC"
+	case $((RANDOM % 8)) in
+	0) svc_opts; out=$(kcip -n "$node" service add "$SVC" "${SOPTS[@]}" 2>&1) ;;
+	1) out=$(kcip -n "$node" service del "$SVC" 2>&1) ;;
+	2) svc_opts; out=$(kcip -n "$node" service change "$SVC" "${SOPTS[@]}" 2>&1) ;;
+	3 | 4) be_opts; out=$(kcip -n "$node" backend add "$SVC" "$BE" "${BOPTS[@]}" 2>&1) ;;
+	5) if ((RANDOM % 2)); then
+		out=$(kcip -n "$node" backend del "$SVC" "$BE" flush 2>&1)
+	   else
+		out=$(kcip -n "$node" backend del "$SVC" "$BE" 2>&1)
+	   fi ;;
+	6 | 7) out=$(kcip -n "$node" backend change "$SVC" "$BE" weight $((RANDOM % 4)) 2>&1) ;;
 	esac
-	if [ $? -eq 0 ]; then
-		echo ok
+	rc=$?
+	if [ $rc -eq 0 ]; then
+		RESULT=ok
 	elif [[ $out == *"already exists"* || $out == *"does not exist"* ]]; then
-		echo refused
+		RESULT=refused
 	else
 		echo "$out" >> "$ERRS"
-		echo failed
+		RESULT=failed
 	fi
 }
 
@@ -150,7 +166,8 @@ for i in $(seq 1 "$OPS"); do
 		fi
 		continue
 	fi
-	case $(op) in
+	op
+	case $RESULT in
 	ok) nok=$((nok + 1)) ;;
 	refused) nref=$((nref + 1)) ;;
 	*) nfail=$((nfail + 1)) ;;
@@ -171,10 +188,9 @@ fi
 
 # a known state: every VIP, TCP, to be1 and be2 only
 touch "$STOP"
-for pid in "${BG_PIDS[@]}"; do
+for pid in "${CLIENTS[@]}"; do
 	wait "$pid" 2> /dev/null
 done
-BG_PIDS=()
 KNOWN=$(mktemp_file)
 for vip in "${VIPS[@]}"; do
 	s=$(svc "$vip" 80 tcp)
