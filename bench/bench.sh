@@ -8,7 +8,7 @@
 # bench/results/DATE.{json,md} and DATE-*.png; see Documentation/benchmarks.rst.
 #
 # Environment:
-#   BENCH_SIZES        Service counts (default "1 1000 10000 100000"); sizes
+#   BENCH_SIZES        Service counts (default "1 10 1000 10000 100000"); sizes
 #                      above BENCH_OTHERS_MAX run kclusterip and floors only
 #   BENCH_QUICK=1      sizes "1 100", 2 s runs, 2 rounds: a smoke run (~5 min)
 #   BENCH_DUR          seconds per traffic measurement (default 5)
@@ -28,7 +28,7 @@ cd "$REPO"
 if [[ -n ${BENCH_QUICK-} ]]; then
 	: "${BENCH_SIZES:=1 100}" "${BENCH_DUR:=2}" "${BENCH_ROUNDS:=2}" "${BENCH_TPUT_N:=100}"
 fi
-SIZES=${BENCH_SIZES:-1 1000 10000 100000}
+SIZES=${BENCH_SIZES:-1 10 1000 10000 100000}
 OTHERS_MAX=${BENCH_OTHERS_MAX:-10000}
 STAMP=${BENCH_STAMP:-$(date +%Y-%m-%d-%H%M)}
 OUTDIR=$REPO/bench/out

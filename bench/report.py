@@ -223,6 +223,17 @@ def markdown(out, title):
         L += ["## The cost of retry on", "",
               "kclusterip with `retry on` on every Service, over kclusterip with retry off "
               "(off, the retry hooks are not registered: no cost at all): " + "; ".join(rr) + ".", ""]
+    ref = 10 if 10 in sizes else min(sizes)
+    lr, cr = g(out, "kcip", ref, "load_ms"), g(out, "kcip", ref, "change_ms", "median")
+    if lr and cr:
+        L += [f"## kclusterip's control plane against its own figure at {ref:,} Service{'s' if ref > 1 else ''}", "",
+              "| Services | restore ms | ratio | one change ms | ratio |", "|---|---|---|---|---|"]
+        for n in sizes:
+            lv, cv = g(out, "kcip", n, "load_ms"), g(out, "kcip", n, "change_ms", "median")
+            if lv is None or cv is None:
+                continue
+            L.append(f"| {n:,} | {fmt(lv)} | {lv / lr:.1f} | {fmt(cv)} | {cv / cr:.2f} |")
+        L.append("")
     L += ["## Kernel memory (Slab + VmallocUsed + Percpu delta of the bulk load)", ""]
     L.append("| implementation | " + " | ".join(f"{n:,}" for n in sizes) + " |")
     L.append("|---|" + "---|" * len(sizes))
