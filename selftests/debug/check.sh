@@ -55,8 +55,10 @@ export KCIP_CHURN_OPS=${KCIP_CHURN_OPS:-3000}
 export KCIP_NETNS_ROUNDS=${KCIP_NETNS_ROUNDS:-100}
 export KCIP_RMMOD_CYCLES=${KCIP_RMMOD_CYCLES:-10}
 export KCIP_FAILSLAB_N=${KCIP_FAILSLAB_N:-300}
-# every test is several times slower under KASAN and lockdep
+# every test is several times slower under KASAN and lockdep: so are the
+# waits for servers and states (lib.sh busywait)
 export KCIP_TEST_TIMEOUT=${KCIP_TEST_TIMEOUT:-2400}
+export KCIP_TIME_SCALE=${KCIP_TIME_SCALE:-4}
 
 # every test, then those only this kernel can run
 (($#)) || set -- $(make -s -C selftests list-debug)
