@@ -40,11 +40,12 @@
  * Output, at the end:
  *
  *   nlfuzz: sent N, accepted A, refused R (by errno: EINVAL x, ...), dumps D, restores S, seed X
- *   nlfuzz: silent Q, stray answers Y, commits C, aborts B, abandoned Z, events E (overruns O), T s
+ *   nlfuzz: silent Q, stray answers Y, commits C, aborts B, abandoned Z, split Services in dumps P, events E (overruns O), T threads, S s
  *   nlfuzz: state: S services, B backends, consistent          (-c)
  *
  * "silent" requests got no answer and needed none (no NLM_F_ACK, bad
- * nlmsg_len...).  Exit status: 0 when every message was sent and answered
+ * nlmsg_len...); "split Services" counts dump messages that went on with
+ * the Service of the message before (too many backends for one).  Exit status: 0 when every message was sent and answered
  * as it should be (and with -c the state is consistent), 1 otherwise: a
  * local failure (socket error, no answer, an answer that does not parse,
  * a Service or backend that breaks the uapi's rules).
@@ -486,6 +487,7 @@ static int m_collect(const struct msg *m, int *out, int f)
 struct stats {
 	uint64_t sent, accepted, refused, silent, dumps, restores;
 	uint64_t commits, aborts, abandoned, stray, events, overruns;
+	uint64_t continued;		/* dump parts going on with a Service */
 	uint64_t noanswer, bad, sockerr;
 	uint64_t by_errno[NERRNO];
 };
@@ -520,6 +522,7 @@ struct worker {
 	struct msg *m;
 	int pick[MAX_NODES];
 	struct svc_rec scratch;		/* reply checks */
+	struct svc_rec prev;		/* the last Service of this dump */
 	char what[160];			/* what the request is, for reports */
 	unsigned int extack_shown;
 	struct stats st;
@@ -671,10 +674,14 @@ static bool addr_unicast(uint16_t family, const uint8_t *a)
 {
 	if (addr_any(family, a))
 		return false;
-	/* the module's rule: not multicast, broadcast or 0.0.0.0/8 (so
-	 * 240.0.0.0/4 and loopback are unicast) */
+	/*
+	 * The module's rule, with the kernel's helpers: not multicast, not
+	 * 255.255.255.255, not 0.0.0.0 (ipv4_is_zeronet() is addr == 0 since
+	 * 0.0.0.0/8 became usable), so 0.1.2.3, 240.0.0.0/4 and loopback
+	 * count as unicast.
+	 */
 	if (family == AF_INET)
-		return (a[0] < 224 || a[0] > 239) && a[0] != 0 &&
+		return (a[0] < 224 || a[0] > 239) &&
 		       !(a[0] == 255 && a[1] == 255 && a[2] == 255 &&
 			 a[3] == 255);
 	return a[0] != 0xff;
@@ -721,8 +728,12 @@ static int parse_backend(const struct nlattr *nest, uint16_t family,
 		       b->addr);
 	if (err)
 		return WHY("backend: %s", err);
-	if (!addr_unicast(family, b->addr))
-		return WHY("backend: address is not unicast");
+	if (!addr_unicast(family, b->addr)) {
+		char ab[64];
+
+		fmt_addr(family, b->addr, ab, sizeof(ab));
+		return WHY("backend: address %s is not unicast", ab);
+	}
 	if (!get_u16(tb[KCIP_A_BE_PORT], &b->port) || !b->port)
 		return WHY("backend: port missing, mis-sized or 0");
 	if (!get_u32(tb[KCIP_A_BE_WEIGHT], &b->weight) ||
@@ -793,8 +804,14 @@ static int parse_service(const struct nlattr *nest, enum svc_mode mode,
 		       s->addr);
 	if (err)
 		return WHY("service: %s", err);
-	if (!addr_any(s->family, s->addr) && !addr_unicast(s->family, s->addr))
-		return WHY("service: address neither NodePort nor unicast");
+	if (!addr_any(s->family, s->addr) &&
+	    !addr_unicast(s->family, s->addr)) {
+		char ab[64];
+
+		fmt_addr(s->family, s->addr, ab, sizeof(ab));
+		return WHY("service: address %s neither NodePort nor unicast",
+			   ab);
+	}
 	if (tb[KCIP_A_SVC_FLAGS_MASK])
 		return WHY("service: has a flags mask");
 
@@ -928,6 +945,7 @@ static int check_reply(struct worker *w, const struct nlmsghdr *h,
 	const struct genlmsghdr *g;
 	struct svc_rec *s = &w->scratch;
 
+	s->family = 0;			/* no Service (yet) */
 	if (family_msg(h, &g, tb, why, whylen))
 		return -1;
 	switch (g->cmd) {
@@ -1108,6 +1126,7 @@ static enum result exchange(struct worker *w, int *errp)
 	int error = 0;
 
 	*errp = 0;
+	w->prev.family = 0;
 	keep_to_family(w->tx, w->txlen);
 	if (w->txlen >= NLMSG_HDRLEN) {
 		struct nlmsghdr h;
@@ -1203,6 +1222,21 @@ static enum result exchange(struct worker *w, int *errp)
 			}
 			if (gen > w->last_gen)
 				w->last_gen = gen;
+			/* a Service too big for one dump message goes on in
+			 * the next: count it, to see the fuzz gets there */
+			if (h->nlmsg_type == family_id && w->scratch.family &&
+			    (h->nlmsg_flags & NLM_F_MULTI)) {
+				const struct svc_rec *a = &w->scratch, *b = &w->prev;
+
+				if (a->family == b->family && a->proto == b->proto &&
+				    a->port == b->port &&
+				    !memcmp(a->addr, b->addr, 16))
+					w->st.continued++;
+				w->prev.family = a->family;
+				w->prev.proto = a->proto;
+				w->prev.port = a->port;
+				memcpy(w->prev.addr, a->addr, 16);
+			}
 			if (h->nlmsg_type == NLMSG_ERROR &&
 			    check_ack(w, h, &error, why, sizeof(why))) {
 				worker_fail(w, &w->st.bad, "bad ack: %s", why);
@@ -1349,6 +1383,23 @@ static void pick_svc(struct rng *r, struct svc_id *s)
 	else
 		vip(s->family, skewed(r, 16), s->addr);
 	s->port = htons((uint16_t)(1 + skewed(r, 4)));
+}
+
+/*
+ * Service number @v of the space: 2 families x 3 protocols x 16 VIPs x 4
+ * ports (384): distinct numbers are distinct Services.
+ */
+#define SVC_SPACE	384
+
+static void svc_n(unsigned int v, struct svc_id *s)
+{
+	static const uint8_t p3[] = { IPPROTO_TCP, IPPROTO_UDP, IPPROTO_SCTP };
+
+	v %= SVC_SPACE;
+	s->family = v < SVC_SPACE / 2 ? AF_INET : AF_INET6;
+	s->proto = p3[(v / 64) % 3];
+	vip(s->family, (v / 4) % 16, s->addr);
+	s->port = htons((uint16_t)(v % 4 + 1));
 }
 
 static void pick_opts(struct rng *r, struct svc_opts *o, bool change)
@@ -2195,12 +2246,18 @@ static void op_dump(struct worker *w)
 /*
  * A whole restore: BEGIN, Services (some in several parts with APPEND),
  * then COMMIT, ABORT, or the socket closed.  Now and then a part is
- * mutated, which drops the stage: what follows is refused.
+ * mutated, which drops the stage: what follows is refused.  One in twenty
+ * is big: 10 to 40 distinct Services of 10 to 64 backends, unmutated, so
+ * that its commit goes through and dumps of the state it leaves continue
+ * Services from one message to the next.
  */
 static void op_restore(struct worker *w)
 {
 	struct rng *r = &w->rng;
-	unsigned int nsvc = 1 + below(r, 6), end = below(r, 100), i, j;
+	bool big = chance(r, 5);
+	unsigned int nsvc = big ? 10 + below(r, 31) : 1 + below(r, 6);
+	unsigned int end = big ? below(r, 70) : below(r, 100), i, j;
+	unsigned int v0 = below(r, SVC_SPACE), stride = 1 + 2 * below(r, 8);
 	struct msg *m = w->m;
 	enum result res;
 
@@ -2219,11 +2276,14 @@ static void op_restore(struct worker *w)
 		struct svc_opts o;
 		struct svc_id s;
 
-		pick_svc(r, &s);
+		if (big)	/* an odd stride: distinct numbers (384 = 3 x 128) */
+			svc_n(v0 + i * (stride % 3 ? stride : stride + 2), &s);
+		else
+			pick_svc(r, &s);
 		pick_opts(r, &o, false);
 		for (j = 0; j < parts; j++) {
-			unsigned int nbe = chance(r, 10) ? 1 + below(r, 40) :
-							   below(r, 6);
+			unsigned int nbe = big ? 10 + below(r, 30) :
+				chance(r, 10) ? 1 + below(r, 40) : below(r, 6);
 
 			if (done + nbe > 64)
 				nbe = 64 - done;
@@ -2236,8 +2296,9 @@ static void op_restore(struct worker *w)
 			if (j)
 				m_u32(m, 0, KCIP_A_FLAGS, KCIP_OP_F_APPEND);
 			snprintf(w->what, sizeof(w->what),
-				 "restore service %u part %u", i, j);
-			if (chance(r, 6))
+				 "%srestore service %u part %u", big ? "big " : "",
+				 i, j);
+			if (!big && chance(r, 6))
 				mutate(w, 1);
 			else
 				w->txlen = m_emit(m, w->tx);
@@ -3062,9 +3123,10 @@ int main(int argc, char **argv)
 	       pos ? ebuf : "none", tot.dumps, tot.restores, opt_seed);
 	printf("nlfuzz: silent %" PRIu64 ", stray answers %" PRIu64
 	       ", commits %" PRIu64 ", aborts %" PRIu64 ", abandoned %" PRIu64
-	       ", events %" PRIu64 " (overruns %" PRIu64 "), %u threads, %.1f s\n",
+	       ", split Services in dumps %" PRIu64 ", events %" PRIu64
+	       " (overruns %" PRIu64 "), %u threads, %.1f s\n",
 	       tot.silent, tot.stray, tot.commits, tot.aborts, tot.abandoned,
-	       mon.events, mon.overruns, opt_threads,
+	       tot.continued, mon.events, mon.overruns, opt_threads,
 	       (double)(t1.tv_sec - t0.tv_sec) +
 	       (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 
