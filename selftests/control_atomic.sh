@@ -469,6 +469,9 @@ slab_settled()
 }
 
 STG=$(mktemp_file)
+# a KASAN kernel (make check-debug) frees slab objects late, by design
+KASAN=
+grep -q -m 1 ' __asan_load8' /proc/kallsyms 2> /dev/null && KASAN=1
 s0=$(slab_settled)
 # (not through kcip_nl: $! must be the python process itself)
 ip netns exec "$node" python3 -S -c "$KCIP_NL_PY" stage 5000 10 99 hold > "$STG" 2>&1 &
@@ -491,7 +494,9 @@ kill -9 "$SPID"
 wait "$SPID" 2> /dev/null
 s2=$(slab_settled)
 log_info "kmalloc-cg slabs: $((s0 / 1024)) KiB before, $((s1 / 1024)) KiB staged, $((s2 / 1024)) KiB after kill -9"
-if [ $((s1 - s0)) -gt 1048576 ] && [ $(((s2 - s0) * 10)) -lt $((s1 - s0)) ]; then
+if [ -n "$KASAN" ]; then
+	echo "# SKIP-PART: KASAN holds freed objects in its quarantine: slab counts cannot tell; kmemleak checks for leaks at the end of the run"
+elif [ $((s1 - s0)) -gt 1048576 ] && [ $(((s2 - s0) * 10)) -lt $((s1 - s0)) ]; then
 	pass "the stage's memory went with the killed process"
 else
 	fail "stage memory after kill -9: $(((s2 - s0) / 1024)) KiB left of $(((s1 - s0) / 1024)) KiB"
@@ -528,7 +533,9 @@ if [ $stopped = 1 ]; then
 	wait "$KPID" 2> /dev/null
 	s2=$(slab_settled)
 	log_info "kmalloc-cg slabs: $((s0 / 1024)) KiB before, $((s1 / 1024)) KiB staged, $((s2 / 1024)) KiB after kill -9"
-	if [ $(((s2 - s0) * 10)) -lt $((s1 - s0)) ]; then
+	if [ -n "$KASAN" ]; then
+		echo "# SKIP-PART: KASAN holds freed objects in its quarantine: slab counts cannot tell; kmemleak checks for leaks at the end of the run"
+	elif [ $(((s2 - s0) * 10)) -lt $((s1 - s0)) ]; then
 		pass "no staging memory left after kill -9 of kcipctl"
 	else
 		fail "staging memory after kill -9 of kcipctl: $(((s2 - s0) / 1024)) KiB left of $(((s1 - s0) / 1024)) KiB"
