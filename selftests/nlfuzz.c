@@ -9,13 +9,15 @@
  *   -t THREADS  threads sending at the same time (default 4), each on
  *               sockets of its own
  *   -s SEED     seed of the generator (default: from the clock)
- *   -c          afterwards, dump the whole state and check it
+ *   -c          afterwards, dump the whole state and check it (valid
+ *               Services, backends of their Service's family, ranges,
+ *               nothing twice), and that SERVICE_GET agrees with the dump
  *   -M          no "monitor" listener (by default one thread listens, so
  *               that the kernel builds and sends its change events too:
  *               without a listener it skips that code)
  *   -w SECONDS  how long to wait for an answer (default 20)
- *   -v          print every problem in full, and the first refusals'
- *               extack messages
+ *   -v          print each thread's first refusals with their extack
+ *               messages
  *   -x          trace every message (hex) on stderr before it is sent
  *
  * Run it in the netns under test (ip netns exec NS nlfuzz), as root.  It
@@ -45,10 +47,13 @@
  *
  * "silent" requests got no answer and needed none (no NLM_F_ACK, bad
  * nlmsg_len...); "split Services" counts dump messages that went on with
- * the Service of the message before (too many backends for one).  Exit status: 0 when every message was sent and answered
- * as it should be (and with -c the state is consistent), 1 otherwise: a
- * local failure (socket error, no answer, an answer that does not parse,
- * a Service or backend that breaks the uapi's rules).
+ * the Service of the message before (too many backends for one).
+ *
+ * Exit status: 0 when every message was sent and answered as it should be
+ * (and with -c the state is consistent), 1 otherwise: a local failure
+ * (socket error, no answer, an answer that does not parse, a Service or
+ * backend that breaks the uapi's rules).  Each failure is reported with the
+ * thread, its seed, the message's number and the request in hex.
  *
  * Reproducing: thread I draws from the seed SEED + I, so "-t 1 -s SEED+I"
  * replays its messages (except the generation put in a RESTORE_COMMIT,
@@ -486,7 +491,7 @@ static int m_collect(const struct msg *m, int *out, int f)
 
 struct stats {
 	uint64_t sent, accepted, refused, silent, dumps, restores;
-	uint64_t commits, aborts, abandoned, stray, events, overruns;
+	uint64_t commits, aborts, abandoned, stray;
 	uint64_t continued;		/* dump parts going on with a Service */
 	uint64_t noanswer, bad, sockerr;
 	uint64_t by_errno[NERRNO];
