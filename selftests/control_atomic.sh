@@ -468,6 +468,23 @@ slab_settled()
 	echo "$b"
 }
 
+# memory_gone WHAT S0 S1 [MIN]: after a kill -9, the kmalloc-cg bytes a
+# stage took (S1 - S0, more than MIN) are back to within a tenth
+memory_gone()
+{
+	local what=$1 s0=$2 s1=$3 min=${4:-0} s2
+
+	s2=$(slab_settled)
+	log_info "kmalloc-cg slabs: $((s0 / 1024)) KiB before, $((s1 / 1024)) KiB staged, $((s2 / 1024)) KiB after kill -9"
+	if [ -n "$KASAN" ]; then
+		echo "# SKIP-PART: KASAN holds freed objects in its quarantine: slab counts cannot tell; kmemleak checks for leaks at the end of the run"
+	elif [ $((s1 - s0)) -gt "$min" ] && [ $(((s2 - s0) * 10)) -lt $((s1 - s0)) ]; then
+		pass "$what"
+	else
+		fail "$what: $(((s2 - s0) / 1024)) KiB left of $(((s1 - s0) / 1024)) KiB"
+	fi
+}
+
 STG=$(mktemp_file)
 # a KASAN kernel (make check-debug) frees slab objects late, by design
 KASAN=
@@ -492,15 +509,7 @@ out=$(kcip -n "$node" explain tcp "$CLIENT4:1234" 10.99.1.1:80)
 restore_ok "$FA" "0 0 0 $NTOTAL $NTOTAL $NBACK" "a restore by another socket while the stage is open"
 kill -9 "$SPID"
 wait "$SPID" 2> /dev/null
-s2=$(slab_settled)
-log_info "kmalloc-cg slabs: $((s0 / 1024)) KiB before, $((s1 / 1024)) KiB staged, $((s2 / 1024)) KiB after kill -9"
-if [ -n "$KASAN" ]; then
-	echo "# SKIP-PART: KASAN holds freed objects in its quarantine: slab counts cannot tell; kmemleak checks for leaks at the end of the run"
-elif [ $((s1 - s0)) -gt 1048576 ] && [ $(((s2 - s0) * 10)) -lt $((s1 - s0)) ]; then
-	pass "the stage's memory went with the killed process"
-else
-	fail "stage memory after kill -9: $(((s2 - s0) / 1024)) KiB left of $(((s1 - s0) / 1024)) KiB"
-fi
+memory_gone "the stage's memory went with the killed process" "$s0" "$s1" 1048576
 st=$(state_now)
 cmp -s "$SAVEB" <(kcip -n "$node" save) && [ "$(gen_of "$st")" = "$GENB" ] &&
 	pass "state unchanged by the killed stage (generation $GENB: the no-op restore kept it)" ||
@@ -531,15 +540,7 @@ if [ $stopped = 1 ]; then
 		fail "generation $GENB -> $g while kcipctl was staging"
 	kill -9 "$KPID"
 	wait "$KPID" 2> /dev/null
-	s2=$(slab_settled)
-	log_info "kmalloc-cg slabs: $((s0 / 1024)) KiB before, $((s1 / 1024)) KiB staged, $((s2 / 1024)) KiB after kill -9"
-	if [ -n "$KASAN" ]; then
-		echo "# SKIP-PART: KASAN holds freed objects in its quarantine: slab counts cannot tell; kmemleak checks for leaks at the end of the run"
-	elif [ $(((s2 - s0) * 10)) -lt $((s1 - s0)) ]; then
-		pass "no staging memory left after kill -9 of kcipctl"
-	else
-		fail "staging memory after kill -9 of kcipctl: $(((s2 - s0) / 1024)) KiB left of $(((s1 - s0) / 1024)) KiB"
-	fi
+	memory_gone "no staging memory left after kill -9 of kcipctl" "$s0" "$s1"
 else
 	wait "$KPID"
 	fail "kcipctl restore ended before it could be stopped while staging (status $?; make KCIP_KILL_SERVICES larger): $(cat "$STG")"
