@@ -2,19 +2,26 @@
 # SPDX-License-Identifier: GPL-2.0
 # kcip-test: exclusive (compares the module use count with its start; rmmod and modprobe)
 #
-# Deleting a network namespace frees its kclusterip state safely.  Each
-# round makes a "node" netns with TCP and UDP Services (IPv4 and IPv6) whose
-# backend is a server in the node itself, sends traffic through them from a
-# peer netns (PRE_ROUTING) and from the node itself (LOCAL_OUT), leaves
-# conntrack entries (and, every other round, traffic still running and a
-# connection open), then deletes the netns.  After all rounds the module is
-# still loaded, its reference count is back where it was, the kernel log is
-# clean and rmmod works.
+# Deleting network namespaces frees their kclusterip state safely.  Each
+# round makes a batch of "node" netns at once, each with TCP and UDP
+# Services (IPv4 and IPv6, one restore) whose backend is a server in the
+# node itself, sends traffic through them from a shared peer netns
+# (PRE_ROUTING) or from the node itself (LOCAL_OUT), leaves conntrack
+# entries (and, every other round, in every other node, traffic still
+# running and a connection open), then deletes the whole batch together:
+# the kernel tears them down in one cleanup_net pass, concurrently with
+# the traffic.  After all rounds the module is still
+# loaded, its reference count is back where it was, the kernel log is clean
+# and rmmod works.
+#
+# KCIP_NETNS_ROUNDS rounds (default 3) of KCIP_NETNS_BATCH namespaces each
+# (default 2); make check-debug runs 16 x 8.
 
 source "$(dirname "$0")/lib.sh"
 
-# KCIP_NETNS_ROUNDS: make check-debug runs 100
-ROUNDS=${KCIP_NETNS_ROUNDS:-${ROUNDS:-3}}
+ROUNDS=${KCIP_NETNS_ROUNDS:-3}
+BATCH=${KCIP_NETNS_BATCH:-2}
+((BATCH >= 1 && BATCH <= 200)) || BATCH=2	# addresses 10.0.K.0/24
 
 kcip_require
 checktool "conntrack -V" "run test without conntrack"
@@ -24,27 +31,27 @@ refcnt0=$(cat /sys/module/kclusterip/refcnt)
 setup_ns peer
 STOP=$(mktemp_file)
 
-round()
+# prepare K NS: node K of a batch, up to the point where it is worth
+# deleting.  Runs in the background beside the batch's other nodes: it
+# logs its PASS/FAIL lines and the parent counts them.
+prepare()
 {
-	local i=$1 busy=$2
-	local nodevar="node$i" n vip4="10.96.$i.10" vip6="fd00:96:$i::10"
-	local pids=() pid
+	local k=$1 n=$2 vip4="10.96.$1.10" vip6="fd00:96:$1::10"
+	local proto n_ct
 
-	setup_ns "$nodevar"
-	n=${!nodevar}
-	ip link add "p$i" netns "$peer" type veth peer name eth0 netns "$n" || return 1
+	ip link add "p$k" netns "$peer" type veth peer name eth0 netns "$n" || return 1
 	ip -n "$peer" -batch - <<-EOF || return 1
-		addr add 10.0.$i.2/24 dev p$i
-		addr add fd00:0:$i::2/64 dev p$i nodad
-		link set p$i up
-		route add 10.96.$i.0/24 via 10.0.$i.1
-		route add fd00:96:$i::/64 via fd00:0:$i::1
+		addr add 10.0.$k.2/24 dev p$k
+		addr add fd00:0:$k::2/64 dev p$k nodad
+		link set p$k up
+		route add 10.96.$k.0/24 via 10.0.$k.1
+		route add fd00:96:$k::/64 via fd00:0:$k::1
 	EOF
 	# the backend lives in the node itself; the VIPs route out of eth0
 	# (for LOCAL_OUT) and only kclusterip makes them answer
 	ip -n "$n" -batch - <<-EOF || return 1
-		addr add 10.0.$i.1/24 dev eth0
-		addr add fd00:0:$i::1/64 dev eth0 nodad
+		addr add 10.0.$k.1/24 dev eth0
+		addr add fd00:0:$k::1/64 dev eth0 nodad
 		link set eth0 up
 		link add dummy0 type dummy
 		link set dummy0 up
@@ -53,73 +60,107 @@ round()
 		route add 10.96.0.0/16 dev eth0
 		route add fd00:96::/32 dev eth0
 	EOF
-	start_server "$n" "be$i" tcp,udp 8080
+	start_server "$n" "be$k" tcp,udp 8080
 
+	# one restore per node: the batch's processes are what a round costs
 	for proto in tcp udp; do
-		kcip -n "$n" service add "$(svc "$vip4" 80 $proto)" &&
-		kcip -n "$n" backend add "$(svc "$vip4" 80 $proto)" 10.244.0.1:8080 &&
-		kcip -n "$n" service add "$(svc "$vip6" 80 $proto)" &&
-		kcip -n "$n" backend add "$(svc "$vip6" 80 $proto)" "[fd00:244::1]:8080" ||
-			{ fail "round $i: add Services"; return 1; }
-	done
+		echo "service add $(svc "$vip4" 80 $proto)"
+		echo "backend add $(svc "$vip4" 80 $proto) 10.244.0.1:8080"
+		echo "service add $(svc "$vip6" 80 $proto)"
+		echo "backend add $(svc "$vip6" 80 $proto) [fd00:244::1]:8080"
+	done | kcip -n "$n" restore - || { fail "node $k: restore its Services"; return 1; }
 
-	# from the peer (PRE_ROUTING) and from the node (LOCAL_OUT)
-	if [ $((i % 2)) = 1 ]; then
-		flows_only_to "$peer" tcp "$vip4" 80 4 "be$i"
-		flows_only_to "$n" udp "$vip6" 80 4 "be$i"
-	else
-		flows_only_to "$peer" udp "$vip6" 80 4 "be$i"
-		flows_only_to "$n" tcp "$vip4" 80 4 "be$i"
-	fi
+	# from the peer (PRE_ROUTING) or from the node itself (LOCAL_OUT),
+	# IPv4 TCP or IPv6 UDP: the four in turn over nodes and rounds
+	case $(((k + round) % 4)) in
+	0) flows_only_to "$n" tcp "$vip4" 80 3 "be$k" ;;
+	1) flows_only_to "$peer" tcp "$vip4" 80 3 "be$k" ;;
+	2) flows_only_to "$n" udp "$vip6" 80 3 "be$k" ;;
+	3) flows_only_to "$peer" udp "$vip6" 80 3 "be$k" ;;
+	esac
 	n_ct=$(ip netns exec "$n" conntrack -L 2> /dev/null | grep -c 'src=10.244.0.1 \|src=fd00:244::1 ')
-	[ "$n_ct" -gt 0 ] && pass "round $i: $n_ct DNATed conntrack entries in the node" ||
-		fail "round $i: no DNATed conntrack entries in the node"
-
-	if [ "$busy" = 1 ]; then
-		rm -f "$STOP"
-		ip netns exec "$peer" python3 -S "$LIBDIR/kcip_client.py" --proto tcp \
-			--until "$STOP" --expect any --timeout 0.5 --size 100 \
-			"$vip4" 80 > /dev/null &
-		pids+=($!)
-		BG_PIDS+=($!)
-		ip netns exec "$peer" python3 -S "$LIBDIR/kcip_client.py" --proto udp \
-			--until "$STOP" --expect any --timeout 0.5 --size 100 \
-			"$vip6" 80 > /dev/null &
-		pids+=($!)
-		BG_PIDS+=($!)
-		ip netns exec "$n" python3 -S "$LIBDIR/kcip_client.py" --proto udp \
-			--until "$STOP" --expect any --timeout 0.5 --size 100 \
-			"$vip4" 80 > /dev/null &
-		BG_PIDS+=($!)
-		# an open connection from the peer, too
-		ip netns exec "$peer" python3 -S "$LIBDIR/kcip_client.py" --long "$STOP" --plain \
-			--timeout 2 "$vip4" 80 > /dev/null 2>&1 &
-		pids+=($!)
-		BG_PIDS+=($!)
-		sleep 1
-	fi
-
-	log "round $i: deleting $n (traffic running: $busy)"
-	cleanup_ns "$n"
-	if busywait 30000 sh -c "! ip -n $peer link show p$i > /dev/null 2>&1"; then
-		pass "round $i: netns $n gone (its veth peer went away)"
-	else
-		fail "round $i: netns $n still there 30s after delete"
-	fi
-	if [ "$busy" = 1 ]; then
-		touch "$STOP"
-		for pid in "${pids[@]}"; do
-			wait "$pid" 2> /dev/null
-		done
-	fi
+	[ "$n_ct" -gt 0 ] && pass "node $k: $n_ct DNATed conntrack entries" ||
+		fail "node $k: no DNATed conntrack entries"
 	return 0
 }
 
-((ROUNDS <= 250)) || ROUNDS=250	# addresses 10.0.ROUND.0/24
-for i in $(seq 1 "$ROUNDS"); do
-	round "$i" $((i % 2 == 0 ? 1 : 0)) || fail "round $i setup"
+# busy K NS: traffic that keeps running into node K while it is deleted
+busy()
+{
+	local k=$1 n=$2 client="python3 -S $LIBDIR/kcip_client.py"
+
+	ip netns exec "$peer" $client --proto tcp --until "$STOP" --expect any \
+		--timeout 0.5 --size 100 "10.96.$k.10" 80 > /dev/null &
+	TRAFFIC+=($!)
+	ip netns exec "$peer" $client --proto udp --until "$STOP" --expect any \
+		--timeout 0.5 --size 100 "fd00:96:$k::10" 80 > /dev/null &
+	TRAFFIC+=($!)
+	# an open connection from the peer, and LOCAL_OUT traffic in the node
+	ip netns exec "$peer" $client --long "$STOP" --plain --timeout 2 \
+		"10.96.$k.10" 80 > /dev/null 2>&1 &
+	TRAFFIC+=($!)
+	ip netns exec "$n" $client --proto udp --until "$STOP" --expect any \
+		--timeout 0.5 --size 100 "10.96.$k.10" 80 > /dev/null &
+	BG_PIDS+=($!)
+}
+
+# peer_links: how many of the batch's veth ends are still in the peer
+peer_links() { ip -n "$peer" -o link show type veth | wc -l; }
+
+total=0
+for round in $(seq 1 "$ROUNDS"); do
+	nodes=()
+	pids=()
+	outs=()
+	for k in $(seq 1 "$BATCH"); do
+		setup_ns "node$k"
+		var="node$k"
+		nodes+=("${!var}")
+		outs+=("$(mktemp_file)")
+		prepare "$k" "${!var}" > "${outs[-1]}" 2>&1 &
+		pids+=($!)
+	done
+	for k in $(seq 1 "$BATCH"); do
+		wait "${pids[$((k - 1))]}" || fail "round $round: node $k setup"
+		cat "${outs[$((k - 1))]}"
+		npass=$((npass + $(grep -c '^# .*PASS:' "${outs[$((k - 1))]}")))
+		nfail=$((nfail + $(grep -c '^# .*FAIL:' "${outs[$((k - 1))]}")))
+	done
+
+	# every other round: traffic into every other node while it goes
+	TRAFFIC=()
+	if [ $((round % 2)) = 0 ]; then
+		rm -f "$STOP"
+		for k in $(seq 1 2 "$BATCH"); do
+			busy "$k" "${nodes[$((k - 1))]}"
+		done
+		BG_PIDS+=("${TRAFFIC[@]}")
+		sleep 1
+	fi
+
+	log "round $round: deleting ${#nodes[@]} netns (traffic running: ${#TRAFFIC[@]} clients)"
+	# a netns goes only when its last process does: its servers first
+	kills=()
+	for n in "${nodes[@]}"; do
+		kill_ns_pids "$n" &
+		kills+=($!)
+	done
+	wait "${kills[@]}"
+	for n in "${nodes[@]}"; do
+		ip netns del "$n" 2> /dev/null || fail "round $round: ip netns del $n"
+	done
+	if busywait 60000 sh -c "[ \$(ip -n $peer -o link show type veth | wc -l) -eq 0 ]"; then
+		pass "round $round: ${#nodes[@]} netns gone (their veth peers went away)"
+	else
+		fail "round $round: $(peer_links) veth peers still there 60s after delete"
+	fi
+	total=$((total + ${#nodes[@]}))
+	touch "$STOP"
+	for pid in "${TRAFFIC[@]}"; do
+		wait "$pid" 2> /dev/null
+	done
 done
-log_info "netns create, program, traffic, delete: $ROUNDS rounds"
+log_info "netns create, program, traffic, delete: $total namespaces in $ROUNDS rounds of $BATCH"
 
 if grep -q '^kclusterip ' /proc/modules; then
 	pass "module still loaded"
