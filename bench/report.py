@@ -111,7 +111,7 @@ def targets(out):
 
     if k_big and k_one:
         r = k_big / k_one
-        add(f"new-connection rate at {big:,} Services >= 0.95 x kclusterip at {one} Service",
+        add(f"new-connection rate at {big:,} Services >= 0.95 x kclusterip at {one} Service{'s' if one > 1 else ''}",
             r >= 0.95, f"{k_big:,.0f} / {k_one:,.0f} conn/s = {r:.2f}")
     if k_big and dn:
         r = k_big / dn
