@@ -3,7 +3,7 @@
 #
 # Configuration churn under traffic on every CPU.  While clients (two per
 # CPU, TCP and UDP, IPv4 and IPv6) open flows to a pool of VIPs all the
-# time, $KCIP_CHURN_OPS (200; make check-debug: 600) random changes hit
+# time, $KCIP_CHURN_OPS (200; make check-debug: 1000) random changes hit
 # those same Services: Service add, delete and change (scheduler,
 # affinity, retry, traffic policy), backend add, delete and change (weight,
 # state), and every 25th a whole restore of a random state.  Refusals

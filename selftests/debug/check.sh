@@ -17,8 +17,8 @@
 # here; VM_MEM, default 3G: KASAN needs room), KCIP_DEBUG_CACHE, and the
 # stress sizes (defaults for this suite):
 #   KCIP_FUZZ_N=200000      netlink messages fuzzed (nl_fuzz.sh)
-#   KCIP_CHURN_OPS=600      configuration changes under traffic (stress_churn.sh)
-#   KCIP_NETNS_ROUNDS=16    rounds of netns create/program/traffic/delete ...
+#   KCIP_CHURN_OPS=1000     configuration changes under traffic (stress_churn.sh)
+#   KCIP_NETNS_ROUNDS=25    rounds of netns create/program/traffic/delete ...
 #   KCIP_NETNS_BATCH=8      ... of this many netns at once (netns_delete.sh)
 #   KCIP_RMMOD_CYCLES=20    rmmod/modprobe under traffic (rmmod_traffic.sh)
 #   KCIP_FAILSLAB_N=300     add/restore attempts under FAILSLAB (stress_failslab.sh)
@@ -52,8 +52,8 @@ export VM_TIMEOUT=${VM_TIMEOUT:-7200} VM_MEM=${VM_MEM:-3G}
 # KASAN already checks every access: slub_debug would only slow it down
 export VM_SLUB_DEBUG=${VM_SLUB_DEBUG-}
 export KCIP_FUZZ_N=${KCIP_FUZZ_N:-200000}
-export KCIP_CHURN_OPS=${KCIP_CHURN_OPS:-600}
-export KCIP_NETNS_ROUNDS=${KCIP_NETNS_ROUNDS:-16}
+export KCIP_CHURN_OPS=${KCIP_CHURN_OPS:-1000}
+export KCIP_NETNS_ROUNDS=${KCIP_NETNS_ROUNDS:-25}
 export KCIP_NETNS_BATCH=${KCIP_NETNS_BATCH:-8}
 export KCIP_RMMOD_CYCLES=${KCIP_RMMOD_CYCLES:-20}
 export KCIP_FAILSLAB_N=${KCIP_FAILSLAB_N:-300}
