@@ -381,7 +381,13 @@ listening()
 		sctp) p=--sctp ;;
 		esac
 		ip netns exec "$1" ss -H -ln $p 2> /dev/null |
-			grep -q -E ":$3[[:space:]]" || return 1
+			grep -q -E ":$3[[:space:]]" && continue
+		# ss lists SCTP sockets only through sctp_diag, which a
+		# kernel may lack (the debug kernel has no INET_DIAG)
+		[ "$p" = --sctp ] && ip netns exec "$1" awk -v port="$3" \
+			'NR > 1 && $6 == port { found = 1 } END { exit !found }' \
+			/proc/net/sctp/eps 2> /dev/null && continue
+		return 1
 	done
 }
 
