@@ -155,6 +155,8 @@ for round in $(seq 1 "$ROUNDS"); do
 		fail "round $round: $(peer_links) veth peers still there 60s after delete"
 	fi
 	total=$((total + ${#nodes[@]}))
+	# gone: keep the cleanup at the end from visiting hundreds of names
+	NS_LIST=("$peer")
 	touch "$STOP"
 	for pid in "${TRAFFIC[@]}"; do
 		wait "$pid" 2> /dev/null

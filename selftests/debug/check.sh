@@ -13,7 +13,7 @@
 #     tree's own kmod/kclusterip.ko stays the stock kernel's);
 #  3. selftests/vm/run.sh on that kernel, with the stress sizes below.
 #
-# Environment: what selftests/vm/run.sh takes (VM_TIMEOUT, default 7200
+# Environment: what selftests/vm/run.sh takes (VM_TIMEOUT, default 10800
 # here; VM_MEM, default 3G: KASAN needs room), KCIP_DEBUG_CACHE, and the
 # stress sizes (defaults for this suite):
 #   KCIP_FUZZ_N=200000      netlink messages fuzzed (nl_fuzz.sh)
@@ -48,7 +48,7 @@ export KERNEL=$DIR/build/arch/x86/boot/bzImage KVER
 export VM_MODDIR=$DIR/mods/lib/modules/$KVER
 export KCIP_KO=$MOD/kmod/kclusterip.ko
 export KCIP_KMEMLEAK=1
-export VM_TIMEOUT=${VM_TIMEOUT:-7200} VM_MEM=${VM_MEM:-3G}
+export VM_TIMEOUT=${VM_TIMEOUT:-10800} VM_MEM=${VM_MEM:-3G}
 # KASAN already checks every access: slub_debug would only slow it down
 export VM_SLUB_DEBUG=${VM_SLUB_DEBUG-}
 export KCIP_FUZZ_N=${KCIP_FUZZ_N:-200000}
@@ -59,7 +59,7 @@ export KCIP_RMMOD_CYCLES=${KCIP_RMMOD_CYCLES:-20}
 export KCIP_FAILSLAB_N=${KCIP_FAILSLAB_N:-300}
 # every test is several times slower under KASAN and lockdep: so are the
 # waits for servers and states (lib.sh busywait)
-export KCIP_TEST_TIMEOUT=${KCIP_TEST_TIMEOUT:-2400}
+export KCIP_TEST_TIMEOUT=${KCIP_TEST_TIMEOUT:-3600}
 export KCIP_TIME_SCALE=${KCIP_TIME_SCALE:-4}
 
 # every test, then those only this kernel can run

@@ -39,7 +39,9 @@
 #               RNG at boot, so getrandom() never blocks)
 #   VM_ICOUNT   QEMU -icount options, e.g. "shift=0,sleep=off": guest time
 #               counts instructions, for repeatable benchmarks (one TCG
-#               thread then runs every vCPU: much slower)
+#               thread and one vCPU: much slower; with sleep=off the guest's
+#               clock jumps while it waits for the host, so give it a large
+#               VM_TIMEOUT and bound the run from outside)
 #   VM_QEMU_ARGS  more QEMU arguments, split at blanks
 #   VM_OUT      directory for console.log and output.log (default: a new
 #               /tmp/kcip-vm.XXXXXX)
@@ -322,6 +324,12 @@ esac
 if [[ -n ${VM_ICOUNT-} ]]; then
 	[[ $VM_ACCEL = tcg ]] || die "VM_ICOUNT needs VM_ACCEL=tcg"
 	accel=(-accel tcg,thread=single -cpu "${VM_CPU:-qemu64,+rdrand}" -icount "$VM_ICOUNT")
+	# With -icount and two vCPUs, Debian 12's QEMU 7.2 never got past the
+	# guest's "Booting SMP configuration" (sleep=off and sleep=on alike)
+	if ((VM_SMP != 1)); then
+		echo "# kcip-vm: VM_ICOUNT: 1 vCPU, not $VM_SMP (-icount with SMP hangs the guest's boot here)"
+		VM_SMP=1
+	fi
 fi
 read -r -a extra_args <<<"${VM_QEMU_ARGS-}"
 accel+=("${extra_args[@]}")
