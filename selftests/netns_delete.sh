@@ -89,17 +89,17 @@ busy()
 {
 	local k=$1 n=$2 client="python3 -S $LIBDIR/kcip_client.py"
 
-	ip netns exec "$peer" $client --proto tcp --until "$STOP" --expect any \
+	ip netns exec "$peer" $client --proto tcp --until "$STOP" --max-time 10800 --expect any \
 		--timeout 0.5 --size 100 "10.96.$k.10" 80 > /dev/null &
 	TRAFFIC+=($!)
-	ip netns exec "$peer" $client --proto udp --until "$STOP" --expect any \
+	ip netns exec "$peer" $client --proto udp --until "$STOP" --max-time 10800 --expect any \
 		--timeout 0.5 --size 100 "fd00:96:$k::10" 80 > /dev/null &
 	TRAFFIC+=($!)
 	# an open connection from the peer, and LOCAL_OUT traffic in the node
 	ip netns exec "$peer" $client --long "$STOP" --plain --timeout 2 \
 		"10.96.$k.10" 80 > /dev/null 2>&1 &
 	TRAFFIC+=($!)
-	ip netns exec "$n" $client --proto udp --until "$STOP" --expect any \
+	ip netns exec "$n" $client --proto udp --until "$STOP" --max-time 10800 --expect any \
 		--timeout 0.5 --size 100 "10.96.$k.10" 80 > /dev/null &
 	BG_PIDS+=($!)
 }
