@@ -257,7 +257,10 @@ def main():
                    help="the server is a line server (TCP only)")
     p.add_argument("--until", metavar="STOPFILE",
                    help="flow mode: go on (past --count) until STOPFILE exists")
-    p.add_argument("--max-time", type=float, default=120.0,
+    # the stop file ends them; this only bounds a client whose test never
+    # made it (a debug kernel's stress tests run for the better part of
+    # an hour, so no shorter bound fits every test)
+    p.add_argument("--max-time", type=float, default=10800.0,
                    help="--until and --long stop after this many seconds")
     p.add_argument("--long", metavar="STOPFILE")
     p.add_argument("--interval", type=float, default=0.2)

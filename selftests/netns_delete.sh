@@ -89,23 +89,24 @@ busy()
 {
 	local k=$1 n=$2 client="python3 -S $LIBDIR/kcip_client.py"
 
-	ip netns exec "$peer" $client --proto tcp --until "$STOP" --max-time 10800 --expect any \
+	ip netns exec "$peer" $client --proto tcp --until "$STOP" --expect any \
 		--timeout 0.5 --size 100 "10.96.$k.10" 80 > /dev/null &
 	TRAFFIC+=($!)
-	ip netns exec "$peer" $client --proto udp --until "$STOP" --max-time 10800 --expect any \
+	ip netns exec "$peer" $client --proto udp --until "$STOP" --expect any \
 		--timeout 0.5 --size 100 "fd00:96:$k::10" 80 > /dev/null &
 	TRAFFIC+=($!)
 	# an open connection from the peer, and LOCAL_OUT traffic in the node
 	ip netns exec "$peer" $client --long "$STOP" --plain --timeout 2 \
 		"10.96.$k.10" 80 > /dev/null 2>&1 &
 	TRAFFIC+=($!)
-	ip netns exec "$n" $client --proto udp --until "$STOP" --max-time 10800 --expect any \
+	ip netns exec "$n" $client --proto udp --until "$STOP" --expect any \
 		--timeout 0.5 --size 100 "10.96.$k.10" 80 > /dev/null &
 	BG_PIDS+=($!)
 }
 
 # peer_links: how many of the batch's veth ends are still in the peer
 peer_links() { ip -n "$peer" -o link show type veth | wc -l; }
+no_peer_links() { [ "$(peer_links)" -eq 0 ]; }
 
 total=0
 for round in $(seq 1 "$ROUNDS"); do
@@ -149,7 +150,7 @@ for round in $(seq 1 "$ROUNDS"); do
 	for n in "${nodes[@]}"; do
 		ip netns del "$n" 2> /dev/null || fail "round $round: ip netns del $n"
 	done
-	if busywait 60000 sh -c "[ \$(ip -n $peer -o link show type veth | wc -l) -eq 0 ]"; then
+	if busywait 60000 no_peer_links; then
 		pass "round $round: ${#nodes[@]} netns gone (their veth peers went away)"
 	else
 		fail "round $round: $(peer_links) veth peers still there 60s after delete"

@@ -57,14 +57,14 @@ start_traffic()
 	for vip in "$VIP4" "$VIP6"; do
 		for proto in tcp udp; do
 			ip netns exec "$client" python3 -S "$LIBDIR/kcip_client.py" \
-				--proto "$proto" --until "$STOP" --max-time 10800 --expect any \
+				--proto "$proto" --until "$STOP" --expect any \
 				--timeout 0.5 --size 200 "$vip" 80 > /dev/null &
 			TRAFFIC+=($!)
 			BG_PIDS+=($!)
 		done
 	done
 	ip netns exec "$other" python3 -S "$LIBDIR/kcip_client.py" \
-		--until "$STOP" --max-time 10800 --expect any --timeout 0.5 --size 200 \
+		--until "$STOP" --expect any --timeout 0.5 --size 200 \
 		"$VIP4" 80 > /dev/null &
 	TRAFFIC+=($!)
 	BG_PIDS+=($!)

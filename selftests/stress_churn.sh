@@ -42,7 +42,7 @@ for _ in $(seq 1 $((2 * ncpu))); do
 	proto=tcp
 	((k % 2)) && proto=udp
 	ip netns exec "$client" python3 -S "$LIBDIR/kcip_client.py" --proto "$proto" \
-		--until "$STOP" --max-time 10800 --expect any --timeout 0.5 --size 200 "$vip" 80 > "$CLOG.$k" &
+		--until "$STOP" --expect any --timeout 0.5 --size 200 "$vip" 80 > "$CLOG.$k" &
 	CLIENTS+=($!)
 	BG_PIDS+=($!)
 	k=$((k + 1))
