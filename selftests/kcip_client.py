@@ -6,9 +6,10 @@ The servers (socat, see lib.sh start_server) answer each connection or UDP
 peer with a line "NAME PEER" and then echo what they get.
 
 Flow mode (default): COUNT flows to ADDR PORT, each on its own socket and
-so its own conntrack entry, each with its own random payload that must come
-back byte for byte (--prefixed: as text lines, each prefixed "NAME=" by a
-line server).  Prints one summary line
+source port (none reused within 300 s, but with --until) and so its own
+conntrack entry, each with its own random payload that must come back byte
+for byte (--prefixed: as text lines, each prefixed "NAME=" by a line
+server).  Prints one summary line
 
     be1=N be2=N ... ok=N errors=N refused=N timeouts=N mismatches=N
 
@@ -64,6 +65,45 @@ def split_answer(data):
 
 PEERS = set()
 
+# Source ports this run's flows used, and when.  A new flow must not reuse
+# one while the node may still hold the old flow's conntrack entry (UDP:
+# 30 s or more; SCTP keeps a closed association's entry 10 s): the packet
+# would belong to that entry, and so to its backend, and no new flow would
+# be counted.  Longer than any such timeout.  Not with --until: those
+# clients only make load, at a rate that could use up the port range.
+USED_PORTS = {}
+PORT_MEMORY = 300.0
+
+
+def flow_socket(args, fam, sport):
+    """A socket for one flow, bound to SPORT if given, else to an ephemeral
+    port no flow of this run used in the last PORT_MEMORY seconds."""
+    if args.until and not sport:
+        s = sock_for(args.proto, fam)
+        if args.src:
+            s.bind((args.src, 0))
+        return s
+    if sport:
+        s = sock_for(args.proto, fam)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind((args.src or "", sport))
+        return s
+    held = []
+    now = time.monotonic()
+    try:
+        for _ in range(64):
+            s = sock_for(args.proto, fam)
+            s.bind((args.src or "", 0))
+            port = s.getsockname()[1]
+            if now - USED_PORTS.get(port, -PORT_MEMORY) >= PORT_MEMORY:
+                USED_PORTS[port] = now
+                return s
+            held.append(s)      # keep it bound: the next try gets another
+        raise OSError(errno.EADDRINUSE, "no unused source port in 64 tries")
+    finally:
+        for h in held:
+            h.close()
+
 
 def one_flow(args, sport=0):
     """returns (outcome, backend, detail)"""
@@ -76,14 +116,11 @@ def one_flow(args, sport=0):
     expect_len = len(payload)
     if args.prefixed:
         expect_len += payload.count(b"\n") * 4     # "beN=" per line
-    s = sock_for(args.proto, fam)
-    s.settimeout(args.timeout)
+    s = None
     deadline = time.monotonic() + args.timeout
     try:
-        if args.src or sport:
-            if sport:
-                s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            s.bind((args.src or "", sport))
+        s = flow_socket(args, fam, sport)
+        s.settimeout(args.timeout)
         s.connect((args.addr, args.port))
         if args.proto == "udp":
             s.send(payload)
@@ -128,7 +165,8 @@ def one_flow(args, sport=0):
             return "refused", None, "connection refused"
         return "error", None, "%s" % e
     finally:
-        s.close()
+        if s:
+            s.close()
     if name is None:
         return "mismatch", None, "no name line in %d bytes" % len(data)
     if args.prefixed:
