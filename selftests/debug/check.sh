@@ -64,7 +64,28 @@ export KCIP_TIME_SCALE=${KCIP_TIME_SCALE:-4}
 
 # every test, then those only this kernel can run
 (($#)) || set -- $(make -s -C selftests list-debug)
+# the logs in a directory of our own, to read the figures back from below
+export VM_OUT=${VM_OUT:-$(mktemp -d "${TMPDIR:-/tmp}/kcip-debug.XXXXXX")}
 rc=0
 selftests/vm/run.sh "$@" || rc=$?
+
+# The figures the issue asks for, gathered from the tests' own lines: what
+# a test did not print (it did not run, or died first) says so.
+figure() {
+	local what=$1 re=$2 line
+
+	line=$(tr -d '\r' <"$VM_OUT/output.log" | grep -oE -- "$re" | tail -n 1)
+	printf 'check-debug: %-22s %s\n' "$what:" "${line:-not reported (the test did not run or did not finish)}"
+}
+figure "netlink fuzz" 'nlfuzz: sent [0-9]+, accepted [0-9]+, refused [0-9]+.*'
+figure "fuzz state" 'nlfuzz: state: [0-9].*'
+figure "config churn" 'churn: [0-9]+ operations.*'
+figure "netns lifecycle" 'netns create, program, traffic, delete: .*'
+figure "rmmod under traffic" 'rmmod and modprobe under traffic: [0-9]+ cycles'
+figure "failslab" 'failslab [0-9]+ attempts: .*'
+figure "kmemleak" 'kmemleak: scanned at the end: .*|kmemleak: not available.*'
+reports=$(selftests/vm/scan-console.sh -q "$VM_OUT/console.log" 2>/dev/null || true)
+printf 'check-debug: %-22s %s\n' "kernel reports:" \
+	"${reports:-?} on the console (KASAN, lockdep, RCU, WARN, kmemleak...)"
 echo "check-debug: took $((SECONDS - t0)) s (kernel build included when it ran)"
 exit "$rc"
