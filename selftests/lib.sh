@@ -219,6 +219,9 @@ cleanup()
 {
 	cleanup_all_ns
 	[ ${#TMPFILES[@]} -gt 0 ] && rm -rf "${TMPFILES[@]}"
+	# mktemp_file is mostly called as F=$(mktemp_file), in a subshell
+	# whose TMPFILES is lost: its files go by their name
+	rm -rf "/tmp/kcip-$TESTNAME".??????
 	return 0
 }
 

@@ -355,10 +355,11 @@ fsub()
 }
 
 # k8s_wait TIMEOUT_MS FUNC [args]: call FUNC (a shell function, no
-# subshell) every 0.1 s until it succeeds or the timeout passes
+# subshell) every 0.1 s until it succeeds or the timeout (times
+# KCIP_TIME_SCALE, as busywait's) passes
 k8s_wait()
 {
-	local ms=$1 end
+	local ms=$(($1 * ${KCIP_TIME_SCALE:-1})) end
 
 	shift
 	fadd "$EPOCHREALTIME" "$((ms / 1000)).$((ms % 1000 / 100))$((ms % 100 / 10))$((ms % 10))"

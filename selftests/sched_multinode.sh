@@ -168,8 +168,20 @@ ct_streams()
 CT_RE='sport=(4[01][0-9]{3}) dport=80 src=([^ ]+) dst=[^ ]+ sport=8080 '
 
 
-# where: ct_streams of every node
-where() { local i; for i in 1 2 3; do ct_streams $i; done; }
+# where: ct_streams of every node, each line also kept in $SEEN.  A read
+# of a /proc table that changes meanwhile (entries picked up, TIME_WAIT
+# ones leaving) can skip an entry, but an entry once seen stays until it
+# times out: what a phase saw is the union of its reads (seen).
+SEEN=
+where()
+{
+	local i out
+
+	out=$(for i in 1 2 3; do ct_streams $i; done)
+	[ -n "$SEEN" ] && [ -n "$out" ] && echo "$out" >> "$SEEN"
+	echo "$out"
+}
+seen() { where > /dev/null; sort -u "$SEEN"; }
 
 # show LINES: "SPORT@nodeN:BACKEND ..."
 show() { local a b c; while read -r a b c; do [ -n "$a" ] && printf '%s@node%s:%s ' "$a" "$b" "$c"; done <<< "$1"; }
@@ -194,19 +206,20 @@ all_connected()
 			[[ $l == connected* ]] && n=$((n + 1))
 		done < "$f"
 	done
-	declare -A seen=()
+	declare -A got=()
 	while read -r l; do
-		[ -n "$l" ] && seen[${l%% *}]=1
-	done <<< "$(where)"
-	[ $n -eq $((2 * NS)) ] && [ ${#seen[@]} -eq $((2 * NS)) ]
+		[ -n "$l" ] && got[${l%% *}]=1
+	done <<< "$(seen)"
+	[ $n -eq $((2 * NS)) ] && [ ${#got[@]} -eq $((2 * NS)) ]
 }
+SEEN=$(mktemp_file)
 if ! busywait 20000 all_connected; then
 	fail "streams did not all connect"
 	cat "$OUT4" "$OUT6" | sed 's/^/#   /'
 	show "$(where)"
 	ksft_exit
 fi
-BEFORE=$(where)
+BEFORE=$(seen)
 log "$((2 * NS)) streams up: $(show "$BEFORE")"
 sleep "$HOLD"
 
@@ -218,6 +231,7 @@ for i in 2 3; do [ "${per[$i]:-0}" -gt "${per[$GONE]:-0}" ] && GONE=$i; done
 KEEP=
 for i in 1 2 3; do [ $i -ne "$GONE" ] && KEEP="$KEEP $i"; done
 log "taking node$GONE out of the ECMP group (it carries ${per[$GONE]} streams)"
+SEEN=$(mktemp_file)
 ecmp $KEEP || fail "router: ECMP group without node$GONE"
 
 # every stream of node GONE shows up on another node
@@ -227,14 +241,14 @@ moved_all()
 	declare -A was=() on=()
 
 	while read -r a b c; do [ "$b" = "$GONE" ] && was[$a]=1; done <<< "$BEFORE"
-	now=$(where)
+	now=$(seen)
 	while read -r a b c; do [ -n "$a" ] && [ "$b" != "$GONE" ] && on[$a]=1; done <<< "$now"
 	for a in "${!was[@]}"; do
 		[ -n "${on[$a]}" ] || return 1
 	done
 }
 busywait 30000 moved_all
-AFTER=$(where)
+AFTER=$(seen)
 log "streams after: $(show "$AFTER")"
 # and on they go, through their new nodes
 sleep "$HOLD"
