@@ -3,6 +3,7 @@
 """Backend server for the kclusterip selftests.
 
     kcip_server.py --name NAME --proto tcp|udp|sctp[,...] --port PORT [--lines]
+                   [--ready FILE]
 
 Listens on [::]:PORT (IPv4 too, dual-stack).  Each TCP or SCTP connection
 first gets a line "NAME PEERADDR", then everything it sends is echoed back:
@@ -12,6 +13,9 @@ one datagram: the line "NAME PEERADDR", then the datagram.
 
 Threads, not processes: a fork+exec per connection (socat's SYSTEM) costs
 half a second in a software-emulated VM.  Stops after --max-time seconds.
+With --ready, writes "listening" to FILE once every socket is bound (and
+listening): a wait for that costs no process per poll, where polling the
+socket tables does (lib.sh start_server).
 """
 
 import argparse
@@ -45,19 +49,20 @@ def serve_stream(conn, peer, args):
         conn.close()
 
 
-def stream_server(args, proto):
+def stream_server(args, ready, proto):
     s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM, proto)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
     s.bind(("::", args.port))
     s.listen(256)
+    ready.set()
     while True:
         conn, peer = s.accept()
         threading.Thread(target=serve_stream, args=(conn, peer, args),
                          daemon=True).start()
 
 
-def udp_server(args):
+def udp_server(args, ready):
     # Reply from the address the datagram was sent to (IPV6_PKTINFO, also
     # given for IPv4 on this dual-stack socket): with several local
     # addresses the kernel would otherwise pick one by route, and a reply
@@ -67,6 +72,7 @@ def udp_server(args):
     s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
     s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_RECVPKTINFO, 1)
     s.bind(("::", args.port))
+    ready.set()
     while True:
         data, anc, _, peer = s.recvmsg(65536, socket.CMSG_SPACE(20))
         reply = ("%s %s\n" % (args.name, peer[0])).encode() + data
@@ -91,6 +97,8 @@ def main():
     p.add_argument("--idle", type=float, default=30.0,
                    help="idle seconds before a connection ends")
     p.add_argument("--max-time", type=float, default=900.0)
+    p.add_argument("--ready", metavar="FILE",
+                   help="write 'listening' to FILE when every socket is up")
     args = p.parse_args()
 
     failed = threading.Event()
@@ -102,16 +110,26 @@ def main():
             print("kcip_server: %s" % e, file=sys.stderr)
         failed.set()
 
+    readies = []
     for proto in args.proto.split(","):
+        ready = threading.Event()
+        readies.append(ready)
         if proto == "udp":
-            targs = (udp_server, args)
+            targs = (udp_server, args, ready)
         elif proto == "sctp":
-            targs = (stream_server, args, socket.IPPROTO_SCTP)
+            targs = (stream_server, args, ready, socket.IPPROTO_SCTP)
         elif proto == "tcp":
-            targs = (stream_server, args, socket.IPPROTO_TCP)
+            targs = (stream_server, args, ready, socket.IPPROTO_TCP)
         else:
             p.error("unknown protocol %s" % proto)
         threading.Thread(target=run, args=targs, daemon=True).start()
+    if args.ready:
+        for ready in readies:
+            while not ready.wait(0.05):
+                if failed.is_set():
+                    os._exit(1)
+        with open(args.ready, "w") as f:
+            f.write("listening\n")
     # the servers only ever end on an error; a timeout is a normal end
     os._exit(1 if failed.wait(args.max_time) else 0)
 

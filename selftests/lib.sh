@@ -137,6 +137,13 @@ mktemp_file()
 # busywait TIMEOUT_MS cmd [args...]: retry cmd until it succeeds or the
 # timeout passes; prints cmd's last stdout.  KCIP_TIME_SCALE (default 1)
 # multiplies the timeout: make check-debug's kernel is several times slower.
+busywait_ms()
+{
+	local t=${EPOCHREALTIME/[.,]/}
+
+	echo $((t / 1000))
+}
+
 busywait()
 {
 	local timeout=$(($1 * ${KCIP_TIME_SCALE:-1}))
@@ -144,13 +151,15 @@ busywait()
 	local start_time
 	local out
 
-	start_time=$(date -u +%s%3N)
+	# bash's clock, not date(1): a process per poll is costly on the
+	# debug kernel, where several tests poll at once
+	start_time=$(busywait_ms)
 	while true; do
 		if out=$("$@"); then
 			[ -n "$out" ] && echo "$out"
 			return 0
 		fi
-		if (($(date -u +%s%3N) - start_time > timeout)); then
+		if (($(busywait_ms) - start_time > timeout)); then
 			[ -n "$out" ] && echo "$out"
 			return 1
 		fi
@@ -372,26 +381,42 @@ route_vips_from_node()
 # ------------------------------------------------------------ servers
 
 # listening NS PROTO[,PROTO...] PORT: true when something listens on PORT
-# for every PROTO.
+# for every PROTO.  One awk over the netns's /proc/net tables, not ss: ss
+# takes about 2 s a call on the debug kernel (it has no INET_DIAG, so ss
+# falls back to these files the slow way), and every server start polls
+# this.  TCP counts in state LISTEN (0A), UDP bound and unconnected (07);
+# SCTP endpoints are listed with a decimal port.
 listening()
 {
-	local p n=0
+	local p f files=()
 
 	for p in ${2//,/ }; do
 		case $p in
-		tcp) p=-t ;;
-		udp) p=-u ;;
-		sctp) p=--sctp ;;
+		tcp | udp) files+=("/proc/net/$p" "/proc/net/${p}6") ;;
+		sctp) files+=(/proc/net/sctp/eps) ;;
+		*) return 1 ;;
 		esac
-		ip netns exec "$1" ss -H -ln $p 2> /dev/null |
-			grep -q -E ":$3[[:space:]]" && continue
-		# ss lists SCTP sockets only through sctp_diag, which a
-		# kernel may lack (the debug kernel has no INET_DIAG)
-		[ "$p" = --sctp ] && ip netns exec "$1" awk -v port="$3" \
-			'NR > 1 && $6 == port { found = 1 } END { exit !found }' \
-			/proc/net/sctp/eps 2> /dev/null && continue
-		return 1
 	done
+	# mawk stops at a file it cannot open: only those this kernel has
+	# (the same names in every netns)
+	for f in "${!files[@]}"; do
+		[ -r "${files[$f]}" ] || unset "files[$f]"
+	done
+	[ ${#files[@]} -gt 0 ] || return 1
+	ip netns exec "$1" awk -v protos="$2" -v port="$3" '
+		FNR == 1 { split(FILENAME, a, "/"); p = a[4]; sub(/6$/, "", p); next }
+		p == "sctp" { if ($6 == port) up["sctp"] = 1; next }
+		{
+			n = split($2, la, ":")
+			if (la[n] != sprintf("%04X", port)) next
+			if ((p == "tcp" && $4 == "0A") || (p == "udp" && $4 == "07"))
+				up[p] = 1
+		}
+		END {
+			n = split(protos, want, ",")
+			for (i = 1; i <= n; i++)
+				if (!(want[i] in up)) exit 1
+		}' "${files[@]}" 2> /dev/null
 }
 
 # start_server NS NAME PROTO[,PROTO...] PORT [--lines]: a server (kcip_server.py) in
@@ -399,16 +424,19 @@ listening()
 # "NAME PEER" and then echoes what it gets (--lines: line by line, each
 # prefixed "NAME=").  Dual-stack.  Threads, not a process per connection
 # like socat's fork: that costs half a second a flow in an emulated VM.
+# Waits until the server says every socket is up (--ready).
 start_server()
 {
 	local ns=$1 name=$2 proto=$3 port=$4
 	shift 4
 
+	SERVER_READY=$(mktemp_file)
 	ip netns exec "$ns" python3 -S "$LIBDIR/kcip_server.py" --name "$name" \
-		--proto "$proto" --port "$port" "$@" > /dev/null 2>&1 &
+		--proto "$proto" --port "$port" --ready "$SERVER_READY" "$@" \
+		> /dev/null 2>&1 &
 	BG_PIDS+=($!)
 	[ -n "$NOWAIT" ] && return 0
-	if ! busywait 60000 listening "$ns" "$proto" "$port"; then
+	if ! busywait 60000 test -s "$SERVER_READY"; then
 		fail "$proto server $name on port $port did not start"
 		exit $ksft_fail
 	fi
@@ -425,13 +453,14 @@ start_line_server()
 # be2, ..., serving every PROTO (e.g. "tcp,udp") on PORT
 start_servers()
 {
-	local i
+	local i ready=()
 
 	for i in $(seq 1 ${#BACKENDS[@]}); do
 		NOWAIT=1 start_server "${BACKENDS[$((i - 1))]}" "be$i" "$1" "$2"
+		ready+=("$SERVER_READY")
 	done
 	for i in $(seq 1 ${#BACKENDS[@]}); do
-		if ! busywait 60000 listening "${BACKENDS[$((i - 1))]}" "$1" "$2"; then
+		if ! busywait 60000 test -s "${ready[$((i - 1))]}"; then
 			fail "$1 server be$i on port $2 did not start"
 			exit $ksft_fail
 		fi

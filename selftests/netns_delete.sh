@@ -39,8 +39,9 @@ prepare()
 	local k=$1 n=$2 vip4="10.96.$1.10" vip6="fd00:96:$1::10"
 	local proto n_ct
 
-	ip link add "p$k" netns "$peer" type veth peer name eth0 netns "$n" || return 1
+	# few processes: on the debug kernel each costs about half a second
 	ip -n "$peer" -batch - <<-EOF || return 1
+		link add p$k type veth peer name eth0 netns $n
 		addr add 10.0.$k.2/24 dev p$k
 		addr add fd00:0:$k::2/64 dev p$k nodad
 		link set p$k up
