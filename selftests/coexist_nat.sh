@@ -60,6 +60,11 @@ for vip in "$VIP4" "$VIP6"; do
 	kcip -n "$node" backend add "$S" "$(be "$($a 3)" 8080)" || fail "setup $S"
 done
 
+# the conntrack checks below come minutes after these flows on the debug
+# kernel: keep their closed entries past TIME_WAIT's 120 s
+in_node sysctl -qw net.netfilter.nf_conntrack_tcp_timeout_time_wait=3600 \
+	net.netfilter.nf_conntrack_tcp_timeout_close=3600 ||
+	fail "setup: conntrack timeouts"
 flows_only_to "$client" tcp "$VIP4" 80 "$N" "be1 be2"
 flows_only_to "$client" tcp 10.97.0.1 80 "$N" be3
 flows_only_to "$client" tcp 10.98.0.1 80 "$N" be2

@@ -230,7 +230,7 @@ cleanup()
 	[ ${#TMPFILES[@]} -gt 0 ] && rm -rf "${TMPFILES[@]}"
 	# mktemp_file is mostly called as F=$(mktemp_file), in a subshell
 	# whose TMPFILES is lost: its files go by their name
-	rm -rf "/tmp/kcip-$TESTNAME".??????
+	rm -rf "/tmp/kcip-$TESTNAME".?????? "/tmp/kcip-$TESTNAME".??????.rc
 	return 0
 }
 
@@ -378,6 +378,63 @@ route_vips_from_node()
 	ip -n "$node" -6 route add fd00:96::/64 dev c0
 }
 
+# ------------------------------------------------------------ nsrun
+
+# nsrun_start: from here on, start_server and flows fork their Python
+# helper from one kcip_nsrun.py process instead of starting Python anew in
+# each netns (seconds of CPU each on the debug kernel).  For tests that
+# make many namespaces.
+nsrun_start()
+{
+	NSRUN_FIFO=$(mktemp_file)
+	rm -f "$NSRUN_FIFO"
+	mkfifo "$NSRUN_FIFO" || exit $ksft_fail
+	python3 -S "$LIBDIR/kcip_nsrun.py" "$NSRUN_FIFO" &
+	NSRUN_PID=$!
+	BG_PIDS+=($!)
+}
+
+# nsrun_bg NS SCRIPT ARGS...: SCRIPT (a selftests Python helper) in NS, in
+# the background; sets NSRUN_OUT to the file that gets its output, and
+# that file's .rc its exit status when it ends.
+nsrun_bg()
+{
+	local ns=$1 line
+
+	shift
+	NSRUN_OUT=$(mktemp_file)
+	TMPFILES+=("$NSRUN_OUT.rc")
+	if ! kill -0 "$NSRUN_PID" 2> /dev/null; then
+		echo "# kcip_nsrun.py is not running" > "$NSRUN_OUT"
+		echo 1 > "$NSRUN_OUT.rc"
+		return 1
+	fi
+	# one line a request, shorter than PIPE_BUF and written in one go:
+	# requests from tests' background jobs do not interleave
+	line=$(printf '%q ' "$NSRUN_OUT" "$ns" "$@")
+	echo "$line" > "$NSRUN_FIFO"
+}
+
+# nsrun_wait [TIMEOUT_MS]: wait for the last nsrun_bg to end; prints its
+# output and returns its status (1 if it did not end in time).
+nsrun_wait()
+{
+	local out=$NSRUN_OUT
+
+	busywait "${1:-600000}" test -s "$out.rc"
+	cat "$out"
+	[ -s "$out.rc" ] || return 1
+	return "$(cat "$out.rc")"
+}
+
+# nsrun NS SCRIPT ARGS...: SCRIPT in NS, to its end (as ip netns exec
+# would run it)
+nsrun()
+{
+	nsrun_bg "$@"
+	nsrun_wait
+}
+
 # ------------------------------------------------------------ servers
 
 # listening NS PROTO[,PROTO...] PORT: true when something listens on PORT
@@ -431,10 +488,15 @@ start_server()
 	shift 4
 
 	SERVER_READY=$(mktemp_file)
-	ip netns exec "$ns" python3 -S "$LIBDIR/kcip_server.py" --name "$name" \
-		--proto "$proto" --port "$port" --ready "$SERVER_READY" "$@" \
-		> /dev/null 2>&1 &
-	BG_PIDS+=($!)
+	if [ -n "$NSRUN_FIFO" ]; then
+		nsrun_bg "$ns" "$LIBDIR/kcip_server.py" --name "$name" \
+			--proto "$proto" --port "$port" --ready "$SERVER_READY" "$@"
+	else
+		ip netns exec "$ns" python3 -S "$LIBDIR/kcip_server.py" --name "$name" \
+			--proto "$proto" --port "$port" --ready "$SERVER_READY" "$@" \
+			> /dev/null 2>&1 &
+		BG_PIDS+=($!)
+	fi
 	[ -n "$NOWAIT" ] && return 0
 	if ! busywait 60000 test -s "$SERVER_READY"; then
 		fail "$proto server $name on port $port did not start"
@@ -542,6 +604,11 @@ flows()
 	local ns=$1 proto=$2 addr=$3 port=$4 count=$5
 	shift 5
 
+	if [ -n "$NSRUN_FIFO" ]; then
+		nsrun "$ns" "$LIBDIR/kcip_client.py" --proto "$proto" \
+			--count "$count" "$@" "$addr" "$port"
+		return
+	fi
 	ip netns exec "$ns" python3 -S "$LIBDIR/kcip_client.py" --proto "$proto" \
 		--count "$count" "$@" "$addr" "$port"
 }

@@ -30,6 +30,10 @@ refcnt0=$(cat /sys/module/kclusterip/refcnt)
 
 setup_ns peer
 STOP=$(mktemp_file)
+# every server and client forked from one Python (lib.sh nsrun): 200
+# namespaces would otherwise start 600 Pythons, seconds of CPU each on the
+# debug kernel
+nsrun_start
 
 # prepare K NS: node K of a batch, up to the point where it is worth
 # deleting.  Runs in the background beside the batch's other nodes: it
@@ -61,6 +65,10 @@ prepare()
 		route add 10.96.0.0/16 dev eth0
 		route add fd00:96::/32 dev eth0
 	EOF
+	# its UDP entries outlive a slow round (30 s by default): they are
+	# what the delete must clean up, and what is counted below
+	ip netns exec "$n" sysctl -qw net.netfilter.nf_conntrack_udp_timeout=3600 \
+		net.netfilter.nf_conntrack_udp_timeout_stream=3600 || return 1
 	start_server "$n" "be$k" tcp,udp 8080
 
 	# one restore per node: the batch's processes are what a round costs
@@ -88,21 +96,22 @@ prepare()
 # busy K NS: traffic that keeps running into node K while it is deleted
 busy()
 {
-	local k=$1 n=$2 client="python3 -S $LIBDIR/kcip_client.py"
+	local k=$1 n=$2 client=$LIBDIR/kcip_client.py
 
-	ip netns exec "$peer" $client --proto tcp --until "$STOP" --expect any \
-		--timeout 0.5 --size 100 "10.96.$k.10" 80 > /dev/null &
-	TRAFFIC+=($!)
-	ip netns exec "$peer" $client --proto udp --until "$STOP" --expect any \
-		--timeout 0.5 --size 100 "fd00:96:$k::10" 80 > /dev/null &
-	TRAFFIC+=($!)
+	nsrun_bg "$peer" "$client" --proto tcp --until "$STOP" --expect any \
+		--timeout 0.5 --size 100 "10.96.$k.10" 80
+	TRAFFIC+=("$NSRUN_OUT")
+	nsrun_bg "$peer" "$client" --proto udp --until "$STOP" --expect any \
+		--timeout 0.5 --size 100 "fd00:96:$k::10" 80
+	TRAFFIC+=("$NSRUN_OUT")
 	# an open connection from the peer, and LOCAL_OUT traffic in the node
-	ip netns exec "$peer" $client --long "$STOP" --plain --timeout 2 \
-		"10.96.$k.10" 80 > /dev/null 2>&1 &
-	TRAFFIC+=($!)
-	ip netns exec "$n" $client --proto udp --until "$STOP" --expect any \
-		--timeout 0.5 --size 100 "10.96.$k.10" 80 > /dev/null &
-	BG_PIDS+=($!)
+	# (that one ends with its netns: kill_ns_pids)
+	nsrun_bg "$peer" "$client" --long "$STOP" --plain --timeout 2 \
+		"10.96.$k.10" 80
+	TRAFFIC+=("$NSRUN_OUT")
+	LONGS+=("$NSRUN_OUT")
+	nsrun_bg "$n" "$client" --proto udp --until "$STOP" --expect any \
+		--timeout 0.5 --size 100 "10.96.$k.10" 80
 }
 
 # peer_links: how many of the batch's veth ends are still in the peer
@@ -131,13 +140,17 @@ for round in $(seq 1 "$ROUNDS"); do
 
 	# every other round: traffic into every other node while it goes
 	TRAFFIC=()
+	LONGS=()
 	if [ $((round % 2)) = 0 ]; then
 		rm -f "$STOP"
 		for k in $(seq 1 2 "$BATCH"); do
 			busy "$k" "${nodes[$((k - 1))]}"
 		done
-		BG_PIDS+=("${TRAFFIC[@]}")
-		sleep 1
+		# deleted under traffic: the open connections are up
+		for out in "${LONGS[@]}"; do
+			busywait 30000 grep -q '^connected' "$out" ||
+				fail "round $round: no connection before the delete: $(head -c 200 "$out")"
+		done
 	fi
 
 	log "round $round: deleting ${#nodes[@]} netns (traffic running: ${#TRAFFIC[@]} clients)"
@@ -160,8 +173,9 @@ for round in $(seq 1 "$ROUNDS"); do
 	# gone: keep the cleanup at the end from visiting hundreds of names
 	NS_LIST=("$peer")
 	touch "$STOP"
-	for pid in "${TRAFFIC[@]}"; do
-		wait "$pid" 2> /dev/null
+	for out in "${TRAFFIC[@]}"; do
+		busywait 60000 test -s "$out.rc" ||
+			fail "round $round: a client into a deleted netns did not end"
 	done
 done
 log_info "netns create, program, traffic, delete: $total namespaces in $ROUNDS rounds of $BATCH"
