@@ -134,9 +134,7 @@ mktemp_file()
 	echo "$f"
 }
 
-# busywait TIMEOUT_MS cmd [args...]: retry cmd until it succeeds or the
-# timeout passes; prints cmd's last stdout.  KCIP_TIME_SCALE (default 1)
-# multiplies the timeout: make check-debug's kernel is several times slower.
+# busywait_ms: the time in milliseconds, from bash's own clock
 busywait_ms()
 {
 	local t=${EPOCHREALTIME/[.,]/}
@@ -144,6 +142,9 @@ busywait_ms()
 	echo $((t / 1000))
 }
 
+# busywait TIMEOUT_MS cmd [args...]: retry cmd until it succeeds or the
+# timeout passes; prints cmd's last stdout.  KCIP_TIME_SCALE (default 1)
+# multiplies the timeout: make check-debug's kernel is several times slower.
 busywait()
 {
 	local timeout=$(($1 * ${KCIP_TIME_SCALE:-1}))
