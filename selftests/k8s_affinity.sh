@@ -166,7 +166,7 @@ if [ -n "${AFF[ipv4]}" ] && [ -n "${AFF[ipv6]}" ]; then
 	expect_aff "right after the last flow" "${AFF[ipv4]}" "${AFF[ipv6]}"
 	wait_until "$t0" $((2 * SCALE))
 	expect_aff "$((2 * SCALE)) s after the last flow" "${AFF[ipv4]}" "${AFF[ipv6]}"
-	# a new flow renews the entry: 5 s after T0 it is still there
+	# a new flow renews the entry: past T0 + TIMEOUT it is still there
 	probe_many "$client" tcp 1 -- "$VIP4" 80 "$VIP6" 80
 	t1=$(now)
 	expect_many "ipv4 a flow after $((2 * SCALE)) s" "$VIP4" 80 "be${AFF[ipv4]}"
