@@ -15,7 +15,7 @@
 # and rmmod works.
 #
 # KCIP_NETNS_ROUNDS rounds (default 3) of KCIP_NETNS_BATCH namespaces each
-# (default 2); make check-debug runs 25 x 8.
+# (default 2); make check-debug runs 20 x 10.
 
 source "$(dirname "$0")/lib.sh"
 
