@@ -22,7 +22,7 @@
 #
 # How many flows the tests open: KCIP_RETRY_N (default 100, the IPv4
 # connections of each kind of failure), KCIP_RETRY_N6 (IPv6, 20),
-# KCIP_RETRY_NUDP (IPv4 UDP queries, 40), KCIP_RETRY_NOFF (retry off, 20),
+# KCIP_RETRY_NUDP (IPv4 UDP queries, 40), KCIP_RETRY_NOFF (retry off, 40),
 # KCIP_RETRY_NMAGLEV (24).  selftests/vm/run.sh passes KCIP_* on to the
 # guest.
 

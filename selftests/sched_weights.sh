@@ -10,8 +10,10 @@
 #    UDP over IPv6; each backend's share of them is within a stated
 #    tolerance of its weight's share (1/6, 2/6, 3/6): +-1 percentage point
 #    for rr (deterministic: the counter walks the weights exactly),
-#    +-3 points for random (3 standard deviations of a binomial share at
-#    3000 flows are at most 2.7 points) and +-4 points for maglev (the
+#    +-4 points for random (4.4 standard deviations of a binomial share
+#    at 3000 flows, at most 0.91 points: the three shares together miss
+#    it about once in 100,000 runs; 3 points failed one run in 700) and
+#    +-4 points for maglev (the
 #    same binomial noise, the flows' hashes being random, plus the table's
 #    small imbalance; the source ports are fixed, so the result does not
 #    change from run to run);
@@ -35,7 +37,7 @@ sched_topo 1 4 clients
 fg_backends 8080 tcp,udp
 log "topology up: client, node, backends be1..be4"
 
-declare -A TOL=([random]=3 [rr]=1 [maglev]=4)
+declare -A TOL=([random]=4 [rr]=1 [maglev]=4)
 RUN=0
 
 # add_summaries SUM1 SUM2: the two flowgen summaries added up
