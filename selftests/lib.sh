@@ -134,6 +134,26 @@ mktemp_file()
 	echo "$f"
 }
 
+# bsleep SECONDS: sleep without starting a process, by reading with a
+# timeout from a pipe this shell holds both ends of (nobody writes to it).
+# /bin/sleep costs seconds of CPU on the debug kernel under load, and
+# busywait polls every 0.1 s.  The pipe is opened on first use (a
+# subshell inherits it), and again if a read ends other than by its
+# timeout (status 128 and up): the descriptor was closed under us.
+KCIP_SLEEPFD=
+bsleep()
+{
+	local rc=0
+
+	[ -n "$KCIP_SLEEPFD" ] || exec {KCIP_SLEEPFD}<> <(:)
+	read -r -t "$1" -u "$KCIP_SLEEPFD" _ 2> /dev/null || rc=$?
+	if [ "$rc" -le 128 ]; then
+		exec {KCIP_SLEEPFD}<> <(:)
+		read -r -t "$1" -u "$KCIP_SLEEPFD" _ 2> /dev/null
+	fi
+	return 0
+}
+
 # busywait_ms: the time in milliseconds, from bash's own clock
 busywait_ms()
 {
@@ -164,7 +184,7 @@ busywait()
 			[ -n "$out" ] && echo "$out"
 			return 1
 		fi
-		sleep 0.1
+		bsleep 0.1
 	done
 }
 
@@ -189,15 +209,28 @@ setup_ns()
 	done
 }
 
+# ns_pids NS: NS_PIDS=(the processes in netns NS), as "ip netns pids"
+# finds them (their /proc/PID/ns/net is /run/netns/NS), but in bash: a
+# test deleting hundreds of netns would start three ip per netns
+ns_pids()
+{
+	local p
+
+	NS_PIDS=()
+	for p in /proc/[0-9]*; do
+		[ "$p/ns/net" -ef "/run/netns/$1" ] 2> /dev/null && NS_PIDS+=("${p#/proc/}")
+	done
+	[ ${#NS_PIDS[@]} -gt 0 ]
+}
+
 # Kill every process still running in one netns (by pid).
 kill_ns_pids()
 {
-	local pids
-
-	pids=$(ip netns pids "$1" 2> /dev/null)
-	[ -n "$pids" ] && kill $pids 2> /dev/null
-	pids=$(ip netns pids "$1" 2> /dev/null)
-	[ -n "$pids" ] && sleep 0.2 && kill -9 $(ip netns pids "$1" 2> /dev/null) 2> /dev/null
+	ns_pids "$1" || return 0
+	kill "${NS_PIDS[@]}" 2> /dev/null
+	ns_pids "$1" || return 0
+	bsleep 0.2
+	ns_pids "$1" && kill -9 "${NS_PIDS[@]}" 2> /dev/null
 	return 0
 }
 
@@ -422,10 +455,16 @@ nsrun_wait()
 {
 	local out=$NSRUN_OUT
 
+	local l rc
+
 	busywait "${1:-600000}" test -s "$out.rc"
-	cat "$out"
+	# (read, not cat: no process per flow on the debug kernel)
+	while IFS= read -r l || [ -n "$l" ]; do
+		printf '%s\n' "$l"
+	done < "$out"
 	[ -s "$out.rc" ] || return 1
-	return "$(cat "$out.rc")"
+	read -r rc < "$out.rc"
+	return "$rc"
 }
 
 # nsrun NS SCRIPT ARGS...: SCRIPT in NS, to its end (as ip netns exec
@@ -627,8 +666,13 @@ flows_only_to()
 		fail "$proto flows to $addr: $(echo "$out" | tr '\n' ' ')"
 		return 1
 	fi
-	out=$(echo "$out" | tail -n 1)
-	for b in $(echo "$out" | tr ' ' '\n' | sed -n 's/^\(be[0-9]*\)=.*/\1/p'); do
+	# the summary (last line) and its beN= words, in bash: no process per
+	# call on the debug kernel
+	out=${out%$'\n'}
+	out=${out##*$'\n'}
+	for b in $out; do
+		[[ $b =~ ^(be[0-9]+)= ]] || continue
+		b=${BASH_REMATCH[1]}
 		if [[ " $wanted " != *" $b "* ]]; then
 			fail "$proto flows to $addr reached $b, want only $wanted ($out)"
 			return 1
@@ -652,9 +696,11 @@ backend_count()
 kcip() { "$KCIPCTL" "$@"; }
 
 # svc ADDR PORT PROTO: SERVICE as kcipctl spells it
-svc() { echo "$(bracket "$1"):$2/$3"; }
+# (no $(bracket) inside: one subshell less per call, which counts on the
+# debug kernel)
+svc() { case $1 in *:*) echo "[$1]:$2/$3" ;; *) echo "$1:$2/$3" ;; esac; }
 # be ADDR PORT: BACKEND as kcipctl spells it
-be() { echo "$(bracket "$1"):$2"; }
+be() { case $1 in *:*) echo "[$1]:$2" ;; *) echo "$1:$2" ;; esac; }
 
 # add_service NS ADDR PORT PROTO BEPORT [options]: a Service with every
 # backend of the topology (be1..beN, same family as ADDR) on BEPORT.

@@ -298,20 +298,8 @@ k8s_py()
 # now: wall-clock seconds (as python's time.time()), no process started
 now() { echo "$EPOCHREALTIME"; }
 
-# A builtin sleep: read with a timeout on a FIFO nobody writes to.
-K8S_SLEEPFD=
-k8s_sleep()
-{
-	local f
-
-	if [ -z "$K8S_SLEEPFD" ]; then
-		f=$(mktemp -u "/tmp/kcip-$TESTNAME-fifo.XXXXXX")
-		mkfifo "$f" && exec {K8S_SLEEPFD}<> "$f"
-		rm -f "$f"
-	fi
-	read -r -t "$1" -u "$K8S_SLEEPFD" _ 2> /dev/null
-	return 0
-}
+# A sleep without a process: lib.sh bsleep
+k8s_sleep() { bsleep "$1"; }
 
 # flt_lt A B: A < B for decimal numbers ("1.234"), in bash
 flt_lt()
