@@ -30,6 +30,8 @@ refcnt0=$(cat /sys/module/kclusterip/refcnt)
 
 setup_ns peer
 STOP=$(mktemp_file)
+# each node's output: $OUTS.K
+OUTS=$(mktemp_file)
 # every server and client forked from one Python (lib.sh nsrun): 200
 # namespaces would otherwise start 600 Pythons, seconds of CPU each on the
 # debug kernel
@@ -43,18 +45,12 @@ prepare()
 	local k=$1 n=$2 vip4="10.96.$1.10" vip6="fd00:96:$1::10"
 	local proto n_ct l
 
-	# few processes: on the debug kernel each costs about half a second
-	ip -n "$peer" -batch - <<-EOF || return 1
-		link add p$k type veth peer name eth0 netns $n
-		addr add 10.0.$k.2/24 dev p$k
-		addr add fd00:0:$k::2/64 dev p$k nodad
-		link set p$k up
-		route add 10.96.$k.0/24 via 10.0.$k.1
-		route add fd00:96:$k::/64 via fd00:0:$k::1
-	EOF
-	# the backend lives in the node itself; the VIPs route out of eth0
-	# (for LOCAL_OUT) and only kclusterip makes them answer
+	# few processes: on the debug kernel each costs seconds.  The node's
+	# end of its veth is there (the round made them all at once).  The
+	# backend lives in the node itself; the VIPs route out of eth0 (for
+	# LOCAL_OUT) and only kclusterip makes them answer
 	ip -n "$n" -batch - <<-EOF || return 1
+		link set lo up
 		addr add 10.0.$k.1/24 dev eth0
 		addr add fd00:0:$k::1/64 dev eth0 nodad
 		link set eth0 up
@@ -131,19 +127,37 @@ for round in $(seq 1 "$ROUNDS"); do
 	nodes=()
 	pids=()
 	outs=()
-	for k in $(seq 1 "$BATCH"); do
-		setup_ns "node$k"
-		var="node$k"
-		nodes+=("${!var}")
-		outs+=("$(mktemp_file)")
-		prepare "$k" "${!var}" > "${outs[-1]}" 2>&1 &
+	# the batch's netns, then their veths to the peer: two processes
+	# for the whole batch (setup_ns would start two per netns)
+	for ((k = 1; k <= BATCH; k++)); do
+		nodes+=("node$k-$NS_SUFFIX")
+		outs+=("$OUTS.$k")
+	done
+	NS_LIST+=("${nodes[@]}")
+	TMPFILES+=("${outs[@]}")
+	printf 'netns add %s\n' "${nodes[@]}" | ip -batch - ||
+		{ fail "round $round: ip netns add"; break; }
+	for ((k = 1; k <= BATCH; k++)); do
+		printf '%s\n' \
+			"link add p$k type veth peer name eth0 netns ${nodes[$((k - 1))]}" \
+			"addr add 10.0.$k.2/24 dev p$k" \
+			"addr add fd00:0:$k::2/64 dev p$k nodad" \
+			"link set p$k up" \
+			"route add 10.96.$k.0/24 via 10.0.$k.1" \
+			"route add fd00:96:$k::/64 via fd00:0:$k::1"
+	done | ip -n "$peer" -batch - || { fail "round $round: the veths"; break; }
+	for ((k = 1; k <= BATCH; k++)); do
+		prepare "$k" "${nodes[$((k - 1))]}" > "${outs[$((k - 1))]}" 2>&1 &
 		pids+=($!)
 	done
-	for k in $(seq 1 "$BATCH"); do
+	for ((k = 1; k <= BATCH; k++)); do
 		wait "${pids[$((k - 1))]}" || fail "round $round: node $k setup"
-		cat "${outs[$((k - 1))]}"
-		npass=$((npass + $(grep -c '^# .*PASS:' "${outs[$((k - 1))]}")))
-		nfail=$((nfail + $(grep -c '^# .*FAIL:' "${outs[$((k - 1))]}")))
+		# its lines, and its checks counted (bash: no process per node)
+		while IFS= read -r l; do
+			printf '%s\n' "$l"
+			[[ $l == "# "*"PASS:"* ]] && npass=$((npass + 1))
+			[[ $l == "# "*"FAIL:"* ]] && nfail=$((nfail + 1))
+		done < "${outs[$((k - 1))]}"
 	done
 
 	# every other round: traffic into every other node while it goes
