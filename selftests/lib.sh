@@ -453,9 +453,7 @@ nsrun_bg()
 # output and returns its status (1 if it did not end in time).
 nsrun_wait()
 {
-	local out=$NSRUN_OUT
-
-	local l rc
+	local out=$NSRUN_OUT l rc
 
 	busywait "${1:-600000}" test -s "$out.rc"
 	# (read, not cat: no process per flow on the debug kernel)

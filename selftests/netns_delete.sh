@@ -183,9 +183,8 @@ for round in $(seq 1 "$ROUNDS"); do
 		kills+=($!)
 	done
 	wait "${kills[@]}"
-	for n in "${nodes[@]}"; do
-		ip netns del "$n" 2> /dev/null || fail "round $round: ip netns del $n"
-	done
+	printf 'netns del %s\n' "${nodes[@]}" | ip -batch - ||
+		fail "round $round: ip netns del"
 	# One cleanup_net pass tears the batch down.  With traffic running
 	# into it on the debug kernel, beside another guest, that took more
 	# than 240 s once (60 s x KCIP_TIME_SCALE 4): allow 150 s x scale
