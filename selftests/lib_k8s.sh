@@ -298,9 +298,6 @@ k8s_py()
 # now: wall-clock seconds (as python's time.time()), no process started
 now() { echo "$EPOCHREALTIME"; }
 
-# A sleep without a process: lib.sh bsleep
-k8s_sleep() { bsleep "$1"; }
-
 # flt_lt A B: A < B for decimal numbers ("1.234"), in bash
 flt_lt()
 {
@@ -355,7 +352,7 @@ k8s_wait()
 	while true; do
 		"$@" && return 0
 		flt_lt "$EPOCHREALTIME" "$end" || return 1
-		k8s_sleep 0.1
+		bsleep 0.1
 	done
 }
 
