@@ -250,6 +250,23 @@ moved_all()
 busywait 30000 moved_all
 AFTER=$(seen)
 log "streams after: $(show "$AFTER")"
+# Twice on the debug kernel the streams went on but no node's table showed
+# any of them after the change, not even those that never moved: what each
+# read found, for the next time
+if [ -z "$AFTER" ]; then
+	for i in 1 2 3; do
+		f=/proc/${CT_PID[$((i - 1))]}/net/nf_conntrack
+		if [ -r "$f" ]; then
+			t=$(cat "$f")
+			log "node$i: $f: $(grep -c . <<< "$t") entries," \
+				"$(grep -c ' ESTABLISHED ' <<< "$t") established," \
+				"$(grep -cE "$CT_RE" <<< "$t") streams"
+			grep -E "sport=4[01][0-9]{3} dport=80 " <<< "$t" | head -n 3 | sed 's/^/#   /'
+		else
+			log "node$i: $f not readable (pid ${CT_PID[$((i - 1))]} gone?)"
+		fi
+	done
+fi
 # and on they go, through their new nodes
 sleep "$HOLD"
 touch "$STOP"
