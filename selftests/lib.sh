@@ -664,9 +664,8 @@ flows_only_to()
 		fail "$proto flows to $addr: $(echo "$out" | tr '\n' ' ')"
 		return 1
 	fi
-	# the summary (last line) and its beN= words, in bash: no process per
-	# call on the debug kernel
-	out=${out%$'\n'}
+	# the summary (last line; $(...) dropped the trailing newline) and
+	# its beN= words, in bash: no process per call on the debug kernel
 	out=${out##*$'\n'}
 	for b in $out; do
 		[[ $b =~ ^(be[0-9]+)= ]] || continue
