@@ -268,8 +268,9 @@ AFTER=$(seen)
 running || fail "the streams ended (MAXTIME $MAXTIME s) before they were all seen on their new nodes"
 log "streams after: $(show "$AFTER")"
 # No stream in any node's table after the change, not even those that never
-# moved (twice on the debug kernel, when the streams had ended at MAXTIME):
-# what each read found
+# moved (on the debug kernel: once when the streams had ended at MAXTIME,
+# and once, not understood, while they ran, with the readers gone): what
+# each read found
 if [ -z "$AFTER" ]; then
 	for i in 1 2 3; do
 		f=/proc/${CT_PID[$((i - 1))]}/net/nf_conntrack
