@@ -160,8 +160,8 @@ ct_streams()
 			printf ' %s ' "$i" >> "$GONE_MARK"
 			log "node$i: $f not readable, conntrack -L instead" >&2
 		}
-		f=$(ip netns exec "${NODES[$((i - 1))]}" conntrack -L -f ipv4 -p tcp 2> /dev/null
-		    ip netns exec "${NODES[$((i - 1))]}" conntrack -L -f ipv6 -p tcp 2> /dev/null)
+		# (without -f: both families, one process)
+		f=$(ip netns exec "${NODES[$((i - 1))]}" conntrack -L -p tcp 2> /dev/null)
 	fi
 	while read -r l; do
 		[[ $l == *" ESTABLISHED "* ]] || continue
