@@ -26,23 +26,6 @@ struct dump_ctx {
 	const char *bad;	/* what was malformed, if anything */
 };
 
-/* Grow *@arr of *@cap elements of @size so that it holds @n + 1. */
-static int grow(void **arr, size_t *cap, size_t n, size_t size)
-{
-	size_t ncap;
-	void *p;
-
-	if (n < *cap)
-		return 0;
-	ncap = *cap ? *cap * 2 : 16;
-	p = reallocarray(*arr, ncap, size);
-	if (!p)
-		return -1;
-	*arr = p;
-	*cap = ncap;
-	return 0;
-}
-
 static int add_backends(struct dump_ctx *d, struct service *s,
 			const struct nlattr *list)
 {
@@ -53,7 +36,7 @@ static int add_backends(struct dump_ctx *d, struct service *s,
 	mnl_attr_for_each_nested(a, list) {
 		if (mnl_attr_get_type(a) != KCIP_A_BACKEND)
 			continue;
-		if (grow((void **)&s->be, &s->be_cap, s->nbe, sizeof(*s->be)))
+		if (grow_array((void **)&s->be, &s->be_cap, s->nbe, sizeof(*s->be)))
 			return -ENOMEM;
 		if (attr_parse_backend(a, &s->be[s->nbe])) {
 			d->bad = "backend";
@@ -81,7 +64,7 @@ static int add_service(struct dump_ctx *d, const struct nlattr *nest)
 	/* The next part of the Service the previous message began? */
 	s = t->nsvc ? &t->svc[t->nsvc - 1] : NULL;
 	if (!s || svc_id_cmp(&s->id, &id)) {
-		if (grow((void **)&t->svc, &t->svc_cap, t->nsvc,
+		if (grow_array((void **)&t->svc, &t->svc_cap, t->nsvc,
 			 sizeof(*t->svc)))
 			return -ENOMEM;
 		s = &t->svc[t->nsvc++];

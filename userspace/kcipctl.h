@@ -45,6 +45,7 @@ struct opts {
 	bool json;		/* -j */
 	bool stats;		/* -s */
 	const char *netns;	/* -n NETNS */
+	const char *batch;	/* -b FILE: commands from FILE ("-": stdin) */
 };
 
 /* An address and a port, as the user and the kernel see them. */
@@ -164,6 +165,8 @@ int parse_word(const char *what, const struct name *tbl, const char *s,
 int need_value(const char *what, int argc);
 int dup_option(const char *word);
 bool is_help(const char *s);
+int grow_array(void **arr, size_t *cap, size_t n, size_t size);
+int split_words(char *buf, char ***words, size_t *cap);
 int format_endpoint(const struct endpoint *ep, char *buf, size_t len);
 int format_service(const struct svc_id *id, char *buf, size_t len);
 int endpoint_cmp(const struct endpoint *a, const struct endpoint *b);
@@ -202,6 +205,10 @@ int do_service(const struct opts *o, int argc, char **argv);
 int do_backend(const struct opts *o, int argc, char **argv);
 int do_show(const struct opts *o, int argc, char **argv);
 int do_flush(const struct opts *o, int argc, char **argv);
+/* main.c */
+int run_object(const struct opts *o, int argc, char **argv);
+/* batch.c */
+int run_batch(const struct opts *o, bool force);
 int do_save(const struct opts *o, int argc, char **argv);
 int do_restore(const struct opts *o, int argc, char **argv);
 int do_monitor(const struct opts *o, int argc, char **argv);

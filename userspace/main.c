@@ -3,6 +3,7 @@
  * kcipctl: configure kclusterip Service VIPs.
  *
  *   kcipctl [-j] [-s] [-n NETNS] OBJECT COMMAND [ARGS]
+ *   kcipctl [-j] [-s] [-n NETNS] [-f] -b FILE
  */
 #include <errno.h>
 #include <getopt.h>
@@ -41,19 +42,24 @@ static const struct option long_opts[] = {
 	{ "json", no_argument, NULL, 'j' },
 	{ "stats", no_argument, NULL, 's' },
 	{ "netns", required_argument, NULL, 'n' },
+	{ "batch", required_argument, NULL, 'b' },
+	{ "force", no_argument, NULL, 'f' },
 	{ "version", no_argument, NULL, 'V' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 }
 };
 
-/* Returns the index of OBJECT in argv, 0 to exit 0, -1 to fail. */
-static int parse_global(int argc, char **argv, struct opts *o)
+/*
+ * Returns the index of OBJECT in argv (of argc with -b), 0 to exit 0, -1 to
+ * fail.
+ */
+static int parse_global(int argc, char **argv, struct opts *o, bool *force)
 {
 	int c;
 
 	opterr = 0;
 	/* '+': stop at OBJECT; ':': tell a missing NETNS from a bad option */
-	while ((c = getopt_long(argc, argv, "+:jsn:Vh", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:jsn:b:fVh", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			o->json = true;
@@ -63,6 +69,12 @@ static int parse_global(int argc, char **argv, struct opts *o)
 			break;
 		case 'n':
 			o->netns = optarg;
+			break;
+		case 'b':
+			o->batch = optarg;
+			break;
+		case 'f':
+			*force = true;
 			break;
 		case 'V':
 			print_version();
@@ -83,6 +95,18 @@ static int parse_global(int argc, char **argv, struct opts *o)
 			return -1;
 		}
 	}
+	if (o->batch) {
+		if (optind < argc) {
+			errmsg("unexpected \"%s\" after -b FILE: the commands are FILE's lines",
+			       argv[optind]);
+			return -1;
+		}
+		return argc;
+	}
+	if (*force) {
+		errmsg("-f (--force) goes with -b FILE");
+		return -1;
+	}
 	if (optind >= argc) {
 		usage_all(stderr);
 		return -1;
@@ -90,7 +114,7 @@ static int parse_global(int argc, char **argv, struct opts *o)
 	return optind;
 }
 
-static int run_object(const struct opts *o, int argc, char **argv)
+int run_object(const struct opts *o, int argc, char **argv)
 {
 	const char *word = argv[0];
 	size_t i;
@@ -111,11 +135,14 @@ static int run_object(const struct opts *o, int argc, char **argv)
 int main(int argc, char **argv)
 {
 	struct opts o = { 0 };
+	bool force = false;
 	int idx, ret;
 
-	idx = parse_global(argc, argv, &o);
+	idx = parse_global(argc, argv, &o, &force);
 	if (idx <= 0)
 		ret = idx ? EXIT_FAIL : 0;
+	else if (o.batch)
+		ret = run_batch(&o, force);
 	else
 		ret = run_object(&o, argc - idx, argv + idx);
 

@@ -213,3 +213,39 @@ int svc_id_cmp(const struct svc_id *a, const struct svc_id *b)
 
 	return r ? r : cmp_uint(a->proto, b->proto);
 }
+
+/* Grow *@arr of *@cap elements of @size so that it holds @n + 1. */
+int grow_array(void **arr, size_t *cap, size_t n, size_t size)
+{
+	size_t ncap;
+	void *p;
+
+	if (n < *cap)
+		return 0;
+	ncap = *cap ? *cap * 2 : 16;
+	p = reallocarray(*arr, ncap, size);
+	if (!p)
+		return -1;
+	*arr = p;
+	*cap = ncap;
+	return 0;
+}
+
+/*
+ * Split the line @buf into words (restore files and batches); a word
+ * starting with '#' ends the line.  Returns their number, -1 without memory.
+ */
+int split_words(char *buf, char ***words, size_t *cap)
+{
+	static const char blanks[] = " \t\r\n\v\f";
+	char *save = NULL, *w;
+	int n = 0;
+
+	for (w = strtok_r(buf, blanks, &save); w && *w != '#';
+	     w = strtok_r(NULL, blanks, &save)) {
+		if (grow_array((void **)words, cap, n, sizeof(**words)))
+			return -1;
+		(*words)[n++] = w;
+	}
+	return n;
+}

@@ -81,22 +81,6 @@ struct msg_info {
 	size_t offset;		/* in the batch buffer */
 };
 
-static int grow(void **arr, size_t *cap, size_t n, size_t size)
-{
-	size_t ncap;
-	void *p;
-
-	if (n < *cap)
-		return 0;
-	ncap = *cap ? *cap * 2 : 64;
-	p = reallocarray(*arr, ncap, size);
-	if (!p)
-		return -1;
-	*arr = p;
-	*cap = ncap;
-	return 0;
-}
-
 /* FNV-1a */
 static uint32_t hash_bytes(uint32_t h, const void *p, size_t len)
 {
@@ -218,7 +202,7 @@ static int line_service(struct rs *rs, unsigned int line, int argc,
 	char id[SERVICE_STRLEN];
 	int64_t dup;
 
-	if (grow((void **)&rs->svc, &rs->svc_cap, rs->nsvc, sizeof(*rs->svc)))
+	if (grow_array((void **)&rs->svc, &rs->svc_cap, rs->nsvc, sizeof(*rs->svc)))
 		return no_memory();
 	s = &rs->svc[rs->nsvc];
 	memset(s, 0, sizeof(*s));
@@ -252,8 +236,8 @@ static int line_backend(struct rs *rs, unsigned int line, int argc,
 	struct rs_be *be;
 	int64_t found;
 
-	if (grow((void **)&rs->be, &rs->be_cap, rs->nbe, sizeof(*rs->be)) ||
-	    grow((void **)&rs->svc, &rs->svc_cap, rs->nsvc, sizeof(*rs->svc)))
+	if (grow_array((void **)&rs->be, &rs->be_cap, rs->nbe, sizeof(*rs->be)) ||
+	    grow_array((void **)&rs->svc, &rs->svc_cap, rs->nsvc, sizeof(*rs->svc)))
 		return no_memory();
 	be = &rs->be[rs->nbe];
 	memset(be, 0, sizeof(*be));
@@ -296,22 +280,6 @@ static int line_backend(struct rs *rs, unsigned int line, int argc,
 	rs->svc[be->svc].nbe++;
 	rs->nbe++;
 	return 0;
-}
-
-/* Split @buf into words; a word starting with '#' ends the line. */
-static int split_words(char *buf, char ***words, size_t *cap)
-{
-	static const char blanks[] = " \t\r\n\v\f";
-	char *save = NULL, *w;
-	int n = 0;
-
-	for (w = strtok_r(buf, blanks, &save); w && *w != '#';
-	     w = strtok_r(NULL, blanks, &save)) {
-		if (grow((void **)words, cap, n, sizeof(**words)))
-			return -1;
-		(*words)[n++] = w;
-	}
-	return n;
 }
 
 static int parse_line(struct rs *rs, unsigned int line, int argc,
@@ -652,6 +620,10 @@ int do_restore(const struct opts *o, int argc, char **argv)
 	}
 
 	if (!strcmp(path, "-")) {
+		if (o->batch && !strcmp(o->batch, "-")) {
+			errmsg("standard input holds the batch: restore FILE instead");
+			return EXIT_FAIL;
+		}
 		name = "<stdin>";
 		f = stdin;
 	} else {

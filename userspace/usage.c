@@ -4,6 +4,7 @@
 
 static const char usage_head[] =
 	"Usage: kcipctl [-j] [-s] [-n NETNS] OBJECT COMMAND [ARGS]\n"
+	"       kcipctl [-j] [-s] [-n NETNS] [-f] -b FILE\n"
 	"       kcipctl -V | --version\n"
 	"\n"
 	"OBJECT COMMAND :=\n"
@@ -23,6 +24,9 @@ static const char usage_head[] =
 	"  -j, --json         JSON output\n"
 	"  -s, --stats        add counters\n"
 	"  -n, --netns NETNS  run in network namespace NETNS (as `ip -n`)\n"
+	"  -b, --batch FILE   run FILE's lines (- : stdin), each OBJECT COMMAND\n"
+	"                     [ARGS], in one process; stop at the first failure\n"
+	"  -f, --force        with -b: go on after a failed line (exit 1 still)\n"
 	"\n";
 
 static const char usage_syntax[] =

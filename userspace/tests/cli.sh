@@ -549,6 +549,59 @@ output '{"result":"no_endpoints","nodeport":false,"affinity":false,"eligible":0,
 FAKE_AFFINITY=1 output '{"result":"backend","reason":"affinity","nodeport":false,"affinity":true,"eligible":1,"state":"terminating","service":{"address":"10.96.0.11","port":80,"protocol":"tcp","family":"inet","sched":"maglev","affinity":"clientip","affinity_timeout":10800,"traffic_policy":"cluster","no_endpoints":"reject","masquerade":true,"retry":false,"quarantine":10},"backend":{"address":"10.244.2.1","port":80,"weight":65535,"state":"terminating","local":false}}' \
 	-j explain tcp 10.0.0.1:40000 10.96.0.11:80
 
+# ---- -b FILE: one command per line ----
+fails '-f (--force) goes with -b FILE' -f show
+fails "unexpected \"show\" after -b FILE: the commands are FILE's lines" -b - show
+fails 'cannot open /nonexistent: No such file or directory' -b /nonexistent
+B=10.96.0.20:80/tcp
+cat >"$TMP/batch" <<EOF
+# a comment, then a blank line
+
+service add $B sched rr
+backend add $B 10.244.6.1:80   # and a comment after a command
+service add $B
+backend add $B 10.244.6.2:80
+EOF
+# without -f: stops at line 5, line 6 is not sent
+: >"$FAKE_LOG"
+run -b "$TMP/batch"
+if [ $rc -eq 1 ] && [ "$errout" = "kcipctl: $TMP/batch:5: Service already exists
+kcipctl: $TMP/batch:5: command failed" ] && grep -q 'be{ 1=0af40601 ' "$FAKE_LOG" &&
+   ! grep -q '0af40602' "$FAKE_LOG"; then
+	ok "batch: the lines before the failed one applied, none after it, the error says where"
+else
+	not_ok "batch without -f (rc $rc, stderr '$errout')"
+	sed 's/^/# sent: /' "$FAKE_LOG"
+fi
+succeeds service del $B
+# with -f: every line runs, the exit status still says one failed
+: >"$FAKE_LOG"
+run -f -b "$TMP/batch"
+if [ $rc -eq 1 ] && [ "$(grep -c 'command failed' "$TMP/err")" -eq 1 ] &&
+   grep -q '0af40602' "$FAKE_LOG"; then
+	ok "batch -f: goes on after a failed line, exits 1"
+else
+	not_ok "batch -f (rc $rc, stderr '$errout')"
+fi
+succeeds service del $B
+# from stdin, with the global options on every line; "restore -" cannot
+# read the batch's own input
+printf 'service add %s\nservice show %s\nrestore -\n' "$B" "$B" >"$TMP/batch2"
+if [ -n "$FAKE" ]; then
+	LD_PRELOAD=$FAKE "$KCIPCTL" -j -b - <"$TMP/batch2" >"$TMP/out" 2>"$TMP/err"
+else
+	"$KCIPCTL" -j -b - <"$TMP/batch2" >"$TMP/out" 2>"$TMP/err"
+fi
+rc=$?
+if [ $rc -eq 1 ] && grep -qF '"services":[{"address":"10.96.0.20","port":80,"protocol":"tcp"' "$TMP/out" &&
+   [ "$(cat "$TMP/err")" = "kcipctl: <stdin>:3: standard input holds the batch: restore FILE instead
+kcipctl: <stdin>:3: command failed" ]; then
+	ok "batch from stdin: -j applies to its lines; restore - is refused"
+else
+	not_ok "batch from stdin (rc $rc, stdout '$(cat "$TMP/out")', stderr '$(cat "$TMP/err")')"
+fi
+succeeds service del $B
+
 if command -v valgrind >/dev/null; then
 	printf 'service add 10.96.0.10:80/tcp\nservice add 10.96.0.10:80/tcp\n' >"$TMP/dup"
 	for args in "-j -s show" "service add $SVC" "service add $SVC bogus" \
@@ -557,7 +610,7 @@ if command -v valgrind >/dev/null; then
 		    "restore $TMP/dup" "restore $TMP/bad" "restore /nonexistent" \
 		    "-j explain tcp 10.0.0.1:1 10.96.0.11:80" \
 		    "explain tcp 10.0.0.1:1 10.96.0.99:80" "explain tcp 1.1.1.1:1" \
-		    "monitor" "-j monitor"; do
+		    "monitor" "-j monitor" "-f -b $TMP/batch"; do
 		# shellcheck disable=SC2086
 		LD_PRELOAD=$FAKE FAKE_SPLIT=1 FAKE_REFUSE_PORT=80 valgrind -q --leak-check=full \
 			--errors-for-leak-kinds=all --error-exitcode=99 \
