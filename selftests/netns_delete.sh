@@ -101,16 +101,20 @@ prepare()
 # busy K NS: traffic that keeps running into node K while it is deleted.
 # A refused flow ends at once: without a pause, clients into a dying node
 # spin and take the CPUs from cleanup_net (a busy round's delete took
-# more than 240 s so on the debug kernel, 50 s without traffic)
+# more than 240 s so on the debug kernel, 50 s without traffic).  With
+# 50 ms between flows the 20 clients of a busy round still kept the two
+# vCPUs of the debug guest busy: busy rounds took 300 s more than idle
+# ones to start their traffic and delete (51 to 316 s).  A flow every
+# 250 ms per client is still traffic in flight during the delete.
 busy()
 {
 	local k=$1 n=$2 client=$LIBDIR/kcip_client.py
 
 	nsrun_bg "$peer" "$client" --proto tcp --until "$STOP" --expect any \
-		--timeout 0.5 --delay 0.05 --size 100 "10.96.$k.10" 80
+		--timeout 0.5 --delay 0.25 --size 100 "10.96.$k.10" 80
 	TRAFFIC+=("$NSRUN_OUT")
 	nsrun_bg "$peer" "$client" --proto udp --until "$STOP" --expect any \
-		--timeout 0.5 --delay 0.05 --size 100 "fd00:96:$k::10" 80
+		--timeout 0.5 --delay 0.25 --size 100 "fd00:96:$k::10" 80
 	TRAFFIC+=("$NSRUN_OUT")
 	# an open connection from the peer, and LOCAL_OUT traffic in the node
 	# (that one ends with its netns: kill_ns_pids)
@@ -119,7 +123,7 @@ busy()
 	TRAFFIC+=("$NSRUN_OUT")
 	LONGS+=("$NSRUN_OUT")
 	nsrun_bg "$n" "$client" --proto udp --until "$STOP" --expect any \
-		--timeout 0.5 --delay 0.05 --size 100 "10.96.$k.10" 80
+		--timeout 0.5 --delay 0.25 --size 100 "10.96.$k.10" 80
 }
 
 # peer_links: how many of the batch's veth ends are still in the peer
@@ -164,6 +168,7 @@ for round in $(seq 1 "$ROUNDS"); do
 		done < "${outs[$((k - 1))]}"
 	done
 
+	log "round $round: ${#nodes[@]} nodes programmed and checked"
 	# every other round: traffic into every other node while it goes
 	TRAFFIC=()
 	LONGS=()

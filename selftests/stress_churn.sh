@@ -3,12 +3,13 @@
 #
 # Configuration churn under traffic on every CPU.  While clients (two per
 # CPU, TCP and UDP, IPv4 and IPv6) open flows to a pool of VIPs all the
-# time, $KCIP_CHURN_OPS (200; make check-debug: 1000) random changes hit
-# those same Services: Service add, delete and change (scheduler,
-# affinity, retry, traffic policy), backend add, delete and change (weight,
-# state), and every 25th a whole restore of a random state.  Refusals
-# (EEXIST, ENOENT) are expected and counted; a failure of any other kind
-# is not.  Afterwards:
+# time, and once flows come through, $KCIP_CHURN_OPS (200; make
+# check-debug: 1000) random changes hit those same Services, as fast as
+# kcipctl batches (-f -b) send them: Service add, delete and change
+# (scheduler, affinity, retry, traffic policy), backend add, delete and
+# change (weight, state), and every 25th a whole restore of a random
+# state.  Refusals (EEXIST, ENOENT) are expected and counted; a failure of
+# any other kind is not.  Afterwards:
 #  - flows went through the Services during the churn (answered by
 #    backends, as the clients saw them);
 #  - a restore of a known state gives exactly that state, and new flows to
@@ -126,56 +127,100 @@ random_state()
 	done
 }
 
-# op: one random change; sets RESULT to ok, refused or failed
-op()
+# op_line: one random change, as a line of a kcipctl batch
+op_line()
 {
-	local out rc
-
 	pick_svc
 	pick_be "$SVC"
 	case $((RANDOM % 8)) in
-	0) svc_opts; out=$(kcip -n "$node" service add "$SVC" "${SOPTS[@]}" 2>&1) ;;
-	1) out=$(kcip -n "$node" service del "$SVC" 2>&1) ;;
-	2) svc_opts; out=$(kcip -n "$node" service change "$SVC" "${SOPTS[@]}" 2>&1) ;;
-	3 | 4) be_opts; out=$(kcip -n "$node" backend add "$SVC" "$BE" "${BOPTS[@]}" 2>&1) ;;
+	0) svc_opts; echo "service add $SVC ${SOPTS[*]}" ;;
+	1) echo "service del $SVC" ;;
+	2) svc_opts; echo "service change $SVC ${SOPTS[*]}" ;;
+	3 | 4) be_opts; echo "backend add $SVC $BE ${BOPTS[*]}" ;;
 	5) if ((RANDOM % 2)); then
-		out=$(kcip -n "$node" backend del "$SVC" "$BE" flush 2>&1)
+		echo "backend del $SVC $BE flush"
 	   else
-		out=$(kcip -n "$node" backend del "$SVC" "$BE" 2>&1)
+		echo "backend del $SVC $BE"
 	   fi ;;
-	6 | 7) out=$(kcip -n "$node" backend change "$SVC" "$BE" weight $((RANDOM % 4)) 2>&1) ;;
+	6 | 7) echo "backend change $SVC $BE weight $((RANDOM % 4))" ;;
 	esac
-	rc=$?
-	if [ $rc -eq 0 ]; then
-		RESULT=ok
-	elif [[ $out == *"already exists"* || $out == *"does not exist"* ]]; then
-		RESULT=refused
-	else
-		echo "$out" >> "$ERRS"
-		RESULT=failed
-	fi
 }
 
+# The traffic first: every VIP with every backend, until new flows come
+# through (the clients are Python: seconds each to start on the debug
+# kernel), so that the churn below runs into traffic from its first change
+for vip in "${VIPS[@]}"; do
+	for proto in tcp udp; do
+		s=$(svc "$vip" 80 "$proto")
+		echo "service add $s"
+		for i in 1 2 3; do
+			case $vip in
+			*:*) echo "backend add $s $(be "$(be_addr6 "$i")" 8080)" ;;
+			*) echo "backend add $s $(be "$(be_addr4 "$i")" 8080)" ;;
+			esac
+		done
+	done
+done | kcip -n "$node" restore - || fail "restore of the first state"
+flowing() { [ "$(kcip_total_flows "$node")" -ge $((2 * ncpu)) ]; }
+busywait 60000 flowing || fail "no traffic through the Services before the churn: $(kcip_total_flows "$node") new flows"
+
+# The changes go to kcipctl in batches of 50 lines (kcipctl -f -b): one
+# process per 50 changes, not one each, so that they come as fast as the
+# kernel takes them (a process costs seconds under KASAN and emulation).
+# A failed line's messages, prefixed "FILE:LINE:", come before its
+# "FILE:LINE: command failed"; the line says what it was (kind[]).
+BATCH=$(mktemp_file)
+BERR=$(mktemp_file)
 nok=0 nref=0 nfail=0 nrestore=0 nrestore_fail=0
 t0=$SECONDS
-for i in $(seq 1 "$OPS"); do
-	if ((i % 25 == 0)); then
-		if random_state | kcip -n "$node" restore - > /dev/null 2>> "$ERRS"; then
+i=0
+while ((i < OPS)); do
+	kind=()
+	for ((j = 0; j < 50 && i < OPS; j++)); do
+		i=$((i + 1))
+		if ((i % 25 == 0)); then
+			random_state > "$BATCH.$i"
+			echo "restore $BATCH.$i"
+			kind+=(restore)
+		else
+			op_line
+			kind+=(op)
+		fi
+	done > "$BATCH"
+	kcip -n "$node" -f -b "$BATCH" > /dev/null 2> "$BERR"
+	rm -f "$BATCH".*
+	failed=() msgs=
+	while IFS= read -r l; do
+		if [[ $l =~ ^kcipctl:\ [^:]+:([0-9]+):\ command\ failed$ ]]; then
+			n=${BASH_REMATCH[1]}
+			failed[n]=1
+			if [ "${kind[n - 1]}" = restore ]; then
+				nrestore_fail=$((nrestore_fail + 1))
+				echo "restore: $msgs" >> "$ERRS"
+			elif [[ $msgs == *"already exists"* || $msgs == *"does not exist"* ]]; then
+				nref=$((nref + 1))
+			else
+				nfail=$((nfail + 1))
+				echo "$msgs" >> "$ERRS"
+			fi
+			msgs=
+		else
+			msgs+="$l "
+		fi
+	done < "$BERR"
+	# anything else kcipctl said (a batch that did not run at all)
+	[ -n "$msgs" ] && { nfail=$((nfail + 1)); echo "$msgs" >> "$ERRS"; }
+	for ((n = 1; n <= ${#kind[@]}; n++)); do
+		[ -n "${failed[n]}" ] && continue
+		if [ "${kind[n - 1]}" = restore ]; then
 			nrestore=$((nrestore + 1))
 		else
-			nrestore_fail=$((nrestore_fail + 1))
+			nok=$((nok + 1))
 		fi
-		continue
-	fi
-	op
-	case $RESULT in
-	ok) nok=$((nok + 1)) ;;
-	refused) nref=$((nref + 1)) ;;
-	*) nfail=$((nfail + 1)) ;;
-	esac
+	done
 done
 flows1=$(kcip_total_flows "$node")
-log_info "churn: $OPS operations in $((SECONDS - t0)) s: $nok applied, $nref refused (exists / does not exist), $nfail failed otherwise, $nrestore restores ($nrestore_fail failed); new flows in the last state's counters: $flows1"
+log_info "churn: $OPS operations (kcipctl batches of 50) in $((SECONDS - t0)) s: $nok applied, $nref refused (exists / does not exist), $nfail failed otherwise, $nrestore restores ($nrestore_fail failed); new flows in the last state's counters: $flows1"
 if [ "$nfail" -eq 0 ] && [ "$nrestore_fail" -eq 0 ] && [ "$nok" -gt 0 ]; then
 	pass "churn: $nok changes applied, $nref refused as expected, $nrestore restores, no other error"
 else
