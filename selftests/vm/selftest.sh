@@ -14,6 +14,8 @@
 #   - --cmd passes the command's exit status on and streams its output;
 #   - a kernel crash in the guest fails the run quickly;
 #   - a guest that hangs is stopped at VM_TIMEOUT with a verdict;
+#   - a guest not up by VM_BOOT_TIMEOUT is booted once more, then the run
+#     fails saying so;
 #   - a run of fake tests counts passed/failed/skipped right, and a kernel
 #     WARNING on the console counts as one more failure.
 
@@ -180,6 +182,19 @@ if ((VM)); then
 	out=$(VM_TIMEOUT=100 "$run" --cmd 'sleep 1000' 2>&1)
 	expect "hang: exit status" 124 $?
 	expect_grep "hang: reported" 'out of time' "$out"
+
+	# (no guest is up 2 s after qemu starts)
+	t0=$SECONDS
+	out=$(VM_BOOT_TIMEOUT=2 "$run" --cmd 'true' 2>&1)
+	rc=$?
+	if [[ $rc != 0 ]]; then ok "boot timeout fails the run"; else bad "boot timeout: exit status 0"; fi
+	expect_grep "boot timeout: booted again" 'not up after 2 s \(VM_BOOT_TIMEOUT\): booting it again' "$out"
+	expect_grep "boot timeout: reported" 'no verdict: the guest was not up after 2 s, twice' "$out"
+	if ((SECONDS - t0 < 60)); then
+		ok "boot timeouts end the run quickly ($((SECONDS - t0)) s)"
+	else
+		bad "boot timeouts took $((SECONDS - t0)) s"
+	fi
 
 	# The fake suite has to be where the guest sees it: in the repository.
 	vmfake=$SELF_DIR/out/fake-suite
