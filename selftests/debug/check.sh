@@ -60,8 +60,8 @@ export KCIP_NETNS_BATCH=${KCIP_NETNS_BATCH:-10}
 export KCIP_RMMOD_CYCLES=${KCIP_RMMOD_CYCLES:-20}
 export KCIP_FAILSLAB_N=${KCIP_FAILSLAB_N:-300}
 # every test is several times slower under KASAN and lockdep: so are the
-# waits for servers and states (lib.sh busywait).  netns_delete alone
-# needs about 2 h while the other guest shares the host's cores (3,600 s
+# waits for servers and states (lib.sh busywait).  netns_delete once
+# needed about 2 h while the other guest shared the host's cores (3,600 s
 # killed it in round 12 of 25): the per-test limit is a hang detector here
 export KCIP_TEST_TIMEOUT=${KCIP_TEST_TIMEOUT:-8000}
 export KCIP_TIME_SCALE=${KCIP_TIME_SCALE:-4}
