@@ -104,7 +104,7 @@ prepare()
 # more than 240 s so on the debug kernel, 50 s without traffic).  With
 # 50 ms between flows the 20 clients of a busy round still kept the two
 # vCPUs of the debug guest busy: busy rounds took 300 s more than idle
-# ones to start their traffic and delete (51 to 316 s).  A flow every
+# ones to start their traffic and delete (51 to 346 s).  A flow every
 # 250 ms per client is still traffic in flight during the delete.
 busy()
 {

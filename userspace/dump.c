@@ -65,7 +65,7 @@ static int add_service(struct dump_ctx *d, const struct nlattr *nest)
 	s = t->nsvc ? &t->svc[t->nsvc - 1] : NULL;
 	if (!s || svc_id_cmp(&s->id, &id)) {
 		if (grow_array((void **)&t->svc, &t->svc_cap, t->nsvc,
-			 sizeof(*t->svc)))
+			       sizeof(*t->svc)))
 			return -ENOMEM;
 		s = &t->svc[t->nsvc++];
 		memset(s, 0, sizeof(*s));
