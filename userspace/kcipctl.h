@@ -209,12 +209,14 @@ int do_save(const struct opts *o, int argc, char **argv);
 int do_restore(const struct opts *o, int argc, char **argv);
 int do_monitor(const struct opts *o, int argc, char **argv);
 int do_explain(const struct opts *o, int argc, char **argv);
-/* main.c */
-int run_object(const struct opts *o, int argc, char **argv);
-/* batch.c */
-int run_batch(const struct opts *o, bool force);
 int show_services(const struct opts *o, const struct svc_id *only);
 int no_args(const char *cmd, int argc, char **argv);
+
+/* main.c */
+int run_object(const struct opts *o, int argc, char **argv);
+
+/* batch.c */
+int run_batch(const struct opts *o, bool force);
 
 /* save.c, restore.c: also used by kcip-k8s-sync */
 int save_service(FILE *f, const struct service *s, const char *id);
